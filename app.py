@@ -1,0 +1,24 @@
+"""The application factory: `flask --app app run`."""
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from wizard import audit, auth, crypto, db, i18n, sandboxes, settings, web
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(settings.from_environment(app.instance_path, given=config))
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
+
+    db.init_app(app)
+    crypto.init_app(app)
+    i18n.init_app(app)
+    CSRFProtect(app)
+    Htmx(app)
+    for blueprint in (web.bp, auth.bp, i18n.bp, sandboxes.bp, audit.bp):
+        app.register_blueprint(blueprint)
+    return app

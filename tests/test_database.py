@@ -1,0 +1,109 @@
+"""Persistence: versioned migrations that keep rows, SQLite settings, start-up errors, settings."""
+import os
+
+import peewee
+import pytest
+from click.testing import CliRunner
+
+from app import create_app
+from tests.conftest import ENCRYPTION_KEY, open_test_database
+from wizard import crypto
+from wizard.db import DatabaseUnavailable, database
+from wizard.migrations import MIGRATIONS, apply_migrations, applied_versions, pending_migrations
+from wizard.models import Sandbox, User
+
+
+def test_a_database_made_by_an_older_version_upgrades_without_losing_rows(database_url):
+    db = open_test_database(database_url)
+    first = MIGRATIONS[0][0]
+    assert apply_migrations(db, upto=first) == [first]
+    with db.connection_context():
+        db.execute_sql(
+            "INSERT INTO user_account (email, password_hash, created_at) VALUES (%s, %s, %s)"
+            if isinstance(db, peewee.PostgresqlDatabase)
+            else "INSERT INTO user_account (email, password_hash, created_at) VALUES (?, ?, ?)",
+            ("old@example.com", "hash", "2026-01-01 00:00:00"),
+        )
+    assert pending_migrations(db) == [version for version, _ in MIGRATIONS[1:]]
+    assert apply_migrations(db) == [version for version, _ in MIGRATIONS[1:]]
+    database.initialize(db)
+    with db.connection_context():
+        old = User.get(User.email == "old@example.com")
+        assert old.language is None and old.sandbox is None  # the new columns arrived empty
+        assert [s.name for s in Sandbox.select()] == ["prod"]
+    assert apply_migrations(db) == []
+    assert applied_versions(db) == [version for version, _ in MIGRATIONS]
+
+
+def test_the_migrate_command_applies_pending_migrations(database_url):
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x", "ENCRYPTION_KEYS": ENCRYPTION_KEY})
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["migrate"])
+    assert result.exit_code == 0, result.output
+    assert "Applied: 0001_accounts_and_sandboxes" in result.output
+    assert "The database is up to date." in runner.invoke(args=["migrate"]).output
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
+    db = open_test_database(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    with db.connection_context():
+        assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_an_unreachable_database_stops_start_up_naming_database_url():
+    with pytest.raises(DatabaseUnavailable) as stopped:
+        create_app({"DATABASE_URL": "postgresql://nobody:hunter2@127.0.0.1:1/none",
+                    "SECRET_KEY": "x", "ENCRYPTION_KEYS": ENCRYPTION_KEY})
+    message = str(stopped.value)
+    assert "DATABASE_URL" in message and "127.0.0.1:1" in message
+    assert "hunter2" not in message
+
+
+def test_an_unknown_database_scheme_is_refused():
+    with pytest.raises(DatabaseUnavailable, match="DATABASE_URL must start with"):
+        create_app({"DATABASE_URL": "mysql://x@127.0.0.1/y", "SECRET_KEY": "x", "ENCRYPTION_KEYS": ENCRYPTION_KEY})
+
+
+def test_secrets_are_generated_into_the_instance_folder_once(tmp_path, monkeypatch, migrated_url):
+    from wizard import settings
+
+    for name in ("SECRET_KEY", "ENCRYPTION_KEYS"):
+        monkeypatch.delenv(name, raising=False)
+    first = settings.from_environment(str(tmp_path), given={"DATABASE_URL": migrated_url}, environ={})
+    second = settings.from_environment(str(tmp_path), given={"DATABASE_URL": migrated_url}, environ={})
+    assert len(first["SECRET_KEY"]) == 64 and first["SECRET_KEY"] == second["SECRET_KEY"]
+    assert first["ENCRYPTION_KEYS"] == second["ENCRYPTION_KEYS"]
+    assert oct(os.stat(tmp_path / "secret_key").st_mode & 0o777) == "0o600"
+    assert settings.from_environment(str(tmp_path), environ={"SECRET_KEY": "from-env"})["SECRET_KEY"] == "from-env"
+
+
+def test_settings_come_from_the_environment(tmp_path):
+    from wizard import settings
+
+    environ = {"SECRET_KEY": "k", "ENCRYPTION_KEYS": ENCRYPTION_KEY, "PUBLIC_BASE_URL": "https://x.example/",
+               "TRUSTED_PROXIES": "2", "TWILIO_BASE_URL": "http://127.0.0.1:9/", "DATABASE_URL": "sqlite:///y"}
+    values = settings.from_environment(str(tmp_path), environ=environ)
+    assert values["PUBLIC_BASE_URL"] == "https://x.example"
+    assert values["TRUSTED_PROXIES"] == 2
+    assert values["TWILIO_BASE_URL"] == "http://127.0.0.1:9"
+    assert values["DATABASE_URL"] == "sqlite:///y"
+    assert values["SESSION_COOKIE_SECURE"] is True
+    with pytest.raises(SystemExit, match="TRUSTED_PROXIES"):
+        settings.from_environment(str(tmp_path), environ={**environ, "TRUSTED_PROXIES": "many"})
+
+
+def test_secrets_at_rest_decrypt_with_any_listed_key_and_rotate(app):
+    from cryptography.fernet import Fernet
+
+    old_key, new_key = ENCRYPTION_KEY, Fernet.generate_key().decode()
+    with app.app_context():
+        token = crypto.encrypt("0123456789abcdef0123456789abcdef")
+        assert "0123456789abcdef" not in token
+        app.extensions["wizard.keys"] = crypto.parse_keys(f"{new_key},{old_key}")
+        assert crypto.decrypt(token) == "0123456789abcdef0123456789abcdef"
+        app.extensions["wizard.keys"] = crypto.parse_keys(new_key)
+        with pytest.raises(ValueError, match="ENCRYPTION_KEYS"):
+            crypto.decrypt(token)
+    with pytest.raises(SystemExit, match="not a Fernet key"):
+        crypto.parse_keys("not-a-key")

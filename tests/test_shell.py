@@ -1,0 +1,102 @@
+"""The shell: 404 and assets, navigation, headers, and two languages with a complete catalog."""
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from tests.test_accounts import text
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_unknown_urls_get_a_styled_404_in_the_users_language(signed_in):
+    response = signed_in.get("/no/such/page")
+    assert response.status_code == 404
+    assert "<h1>Page not found</h1>" in text(response) and "app.css" in text(response)
+    response = signed_in.get("/no/such/page", headers={"Accept-Language": "zh-TW,zh;q=0.9"})
+    assert "<h1>找不到頁面</h1>" in text(response)
+
+
+def test_a_404_for_htmx_is_a_fragment(signed_in):
+    response = signed_in.htmx_get("/no/such/page")
+    assert response.status_code == 404
+    assert "<html" not in text(response) and "Page not found" in text(response)
+
+
+def test_htmx_and_pico_are_served_from_the_npm_install(client):
+    htmx = client.get("/vendor/htmx.min.js")
+    assert htmx.status_code == 200 and b"htmx" in htmx.data
+    assert client.get("/vendor/pico.min.css").status_code == 200
+    assert client.get("/vendor/../package.json").status_code == 404
+    assert client.get("/vendor/other.js").status_code == 404
+
+
+def test_the_page_shell_has_navigation_csrf_for_htmx_and_an_indicator(signed_in):
+    page = text(signed_in.get("/sandboxes"))
+    assert '<a href="/sandboxes" aria-current="page">Sandboxes</a>' in page
+    assert '<a href="/audit" >Audit log</a>' in page or '<a href="/audit">Audit log</a>' in page
+    assert 'hx-headers=\'{"X-CSRFToken": "' in page
+    assert 'id="request-indicator" class="htmx-indicator"' in page
+    assert "/vendor/htmx.min.js" in page
+
+
+def test_fragments_and_pages_are_cached_apart(signed_in):
+    assert "HX-Request" in signed_in.get("/sandboxes").headers["Vary"]
+
+
+def test_language_comes_from_accept_language(client, admin):
+    assert "<h1>Sign in</h1>" in text(client.get("/login", headers={"Accept-Language": "en-GB"}))
+    assert "<h1>登入</h1>" in text(client.get("/login", headers={"Accept-Language": "zh-TW"}))
+    assert "<h1>登入</h1>" in text(client.get("/login", headers={"Accept-Language": "zh-Hant-HK"}))
+    assert "<h1>Sign in</h1>" in text(client.get("/login", headers={"Accept-Language": "zh-CN"}))
+    assert "<h1>Sign in</h1>" in text(client.get("/login", headers={"Accept-Language": "fr"}))
+
+
+def test_the_language_switch_is_remembered(signed_in, app):
+    signed_in.get("/sandboxes")
+    response = signed_in.post("/language", {"language": "zh_Hant", "next": "/sandboxes"})
+    assert response.headers["Location"] == "/sandboxes"
+    assert "<h1>沙箱</h1>" in text(signed_in.get("/sandboxes"))
+    # Remembered on the account too: a new browser that signs in gets it back.
+    other = app.test_client()
+    from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, BrowserLikeClient
+
+    other = BrowserLikeClient(other)
+    other.get("/login")
+    other.post("/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    assert "<h1>沙箱</h1>" in text(other.get("/sandboxes"))
+
+
+def test_an_unknown_language_changes_nothing(signed_in):
+    signed_in.get("/sandboxes")
+    signed_in.post("/language", {"language": "xx", "next": "https://evil.example/"})
+    assert "<h1>Sandboxes</h1>" in text(signed_in.get("/sandboxes"))
+
+
+def test_every_string_has_its_traditional_chinese_translation(tmp_path):
+    """Extract every message from code and templates; each must be translated, none fuzzy."""
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [str(Path(sys.executable).parent / "pybabel"), "extract", "-F", "babel.cfg", "-k", "_l",
+         "-o", str(pot), "app.py", "wizard", "templates"],
+        cwd=ROOT, check=True, capture_output=True,
+    )
+    with open(pot, "rb") as f:
+        wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
+    with open(ROOT / "translations/zh_Hant/LC_MESSAGES/messages.po", "rb") as f:
+        catalog = read_po(f)
+    translated = {
+        (m.id if isinstance(m.id, str) else m.id[0])
+        for m in catalog
+        if m.id and not m.fuzzy and all(m.string if isinstance(m.string, tuple) else [m.string])
+    }
+    missing = sorted(wanted - translated)
+    assert not missing, f"{len(missing)} strings lack a zh_Hant translation: {missing[:10]}"
+
+
+def test_the_compiled_catalog_is_current():
+    """The app reads messages.mo: it must be compiled from the .po that is committed."""
+    po = ROOT / "translations/zh_Hant/LC_MESSAGES/messages.po"
+    mo = po.with_suffix(".mo")
+    assert mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime, "run scripts/setup to compile translations"

@@ -1,0 +1,1 @@
+"""The Twilio messaging setup wizard: one module per domain concern (see README)."""

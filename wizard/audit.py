@@ -1,0 +1,69 @@
+"""The audit log: who created, changed or deleted which configuration object, and when."""
+import json
+
+from flask import Blueprint, g, request
+
+from wizard.db import all_models
+from wizard.models import AuditEntry
+from wizard.web import render
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+PAGE_SIZE = 50
+SECRET_MARK = "(secret changed)"
+
+
+def record(action: str, obj, changes: dict | None = None, secret_fields=()):
+    """Write one entry for `obj`; call it inside the same transaction as the change.
+
+    `changes` maps field -> [before, after]; a secret field records only that it changed.
+    """
+    changes = dict(changes or {})
+    for field in secret_fields:
+        if field in changes:
+            changes[field] = SECRET_MARK
+    user = g.get("user")
+    AuditEntry.create(
+        actor=user.email if user is not None else "system",
+        action=action,
+        object_type=type(obj).__name__,
+        object_id=obj.id,
+        object_label=str(obj)[:255],
+        changes=json.dumps(changes, default=str, ensure_ascii=False),
+    )
+
+
+def diff(before: dict, after: dict) -> dict:
+    """The fields whose value differs, as field -> [before, after]."""
+    return {k: [before.get(k), after.get(k)] for k in after if before.get(k) != after.get(k)}
+
+
+@bp.route("")
+def index():
+    query = AuditEntry.select().order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    object_type = request.args.get("object_type", "")
+    object_id = request.args.get("object_id", type=int)
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+    if object_id is not None:
+        query = query.where(AuditEntry.object_id == object_id)
+    page = max(request.args.get("page", 1, type=int), 1)
+    entries = list(query.paginate(page, PAGE_SIZE + 1))
+    types = [row.object_type for row in AuditEntry.select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)]
+    kinds = object_kinds()
+    return render(
+        "audit/index.html",
+        "audit/_entries.html",
+        entries=entries[:PAGE_SIZE],
+        has_more=len(entries) > PAGE_SIZE,
+        page=page,
+        object_type=object_type,
+        object_id=object_id,
+        object_types=types,
+        kinds=kinds,
+    )
+
+
+def object_kinds() -> dict:
+    """Model class name -> the object's name in the reader's language."""
+    return {model.__name__: model.kind for model in all_models() if hasattr(model, "kind")}

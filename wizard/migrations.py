@@ -1,0 +1,122 @@
+"""Versioned schema migrations.
+
+Each migration freezes the tables it creates as they were at that version, so a
+database made by an older release upgrades step by step without losing rows, on
+SQLite and PostgreSQL alike. Add a new function at the end; never edit an old one.
+"""
+import datetime
+
+import peewee
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def _frozen(db, table, **fields):
+    meta = type("Meta", (), {"database": db, "table_name": table})
+    return type(table, (peewee.Model,), {"Meta": meta, **fields})
+
+
+def _migrator(db):
+    return PostgresqlMigrator(db) if isinstance(db, peewee.PostgresqlDatabase) else SqliteMigrator(db)
+
+
+def m0001_accounts_and_sandboxes(db):
+    user = _frozen(
+        db,
+        "user_account",
+        email=peewee.CharField(max_length=254, unique=True),
+        password_hash=peewee.CharField(max_length=255),
+        created_at=peewee.DateTimeField(default=_now),
+    )
+    sandbox = _frozen(
+        db,
+        "sandbox",
+        name=peewee.CharField(max_length=64),
+        name_key=peewee.CharField(max_length=64, unique=True),
+        created_at=peewee.DateTimeField(default=_now),
+    )
+    db.create_tables([user, sandbox])
+    sandbox.create(name="prod", name_key="prod")
+
+
+def m0002_audit_log_and_login_throttle(db):
+    audit = _frozen(
+        db,
+        "audit_entry",
+        at=peewee.DateTimeField(default=_now, index=True),
+        actor=peewee.CharField(max_length=254),
+        action=peewee.CharField(max_length=16),
+        object_type=peewee.CharField(max_length=64, index=True),
+        object_id=peewee.IntegerField(),
+        object_label=peewee.CharField(max_length=255),
+        changes=peewee.TextField(default="{}"),
+    )
+    failed = _frozen(
+        db,
+        "failed_login",
+        client=peewee.CharField(max_length=64, index=True),
+        at=peewee.DateTimeField(default=_now, index=True),
+    )
+    db.create_tables([audit, failed])
+
+
+def m0003_user_preferences(db):
+    sandbox = _frozen(db, "sandbox", name=peewee.CharField())
+    migrator = _migrator(db)
+    migrate(
+        migrator.add_column(
+            "user_account",
+            "sandbox_id",
+            peewee.ForeignKeyField(sandbox, null=True, on_delete="SET NULL", field=sandbox.id),
+        ),
+        migrator.add_column("user_account", "language", peewee.CharField(max_length=16, null=True)),
+    )
+
+
+MIGRATIONS = [
+    ("0001_accounts_and_sandboxes", m0001_accounts_and_sandboxes),
+    ("0002_audit_log_and_login_throttle", m0002_audit_log_and_login_throttle),
+    ("0003_user_preferences", m0003_user_preferences),
+]
+
+
+def _applied_table(db):
+    table = _frozen(
+        db,
+        "schema_migration",
+        version=peewee.CharField(max_length=128, primary_key=True),
+        applied_at=peewee.DateTimeField(default=_now),
+    )
+    table.create_table(safe=True)
+    return table
+
+
+def applied_versions(db) -> list[str]:
+    with db.connection_context():
+        table = _applied_table(db)
+        return [row.version for row in table.select().order_by(table.version)]
+
+
+def apply_migrations(db, upto: str | None = None) -> list[str]:
+    """Apply pending migrations in order, each in its own transaction; return their names."""
+    applied = []
+    with db.connection_context():
+        table = _applied_table(db)
+        done = {row.version for row in table.select()}
+        for version, step in MIGRATIONS:
+            if version not in done:
+                with db.atomic():
+                    step(db)
+                    table.create(version=version)
+                applied.append(version)
+            if version == upto:
+                break
+    return applied
+
+
+def pending_migrations(db) -> list[str]:
+    done = set(applied_versions(db))
+    return [version for version, _ in MIGRATIONS if version not in done]
