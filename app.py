@@ -4,7 +4,7 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from wizard import audit, auth, crypto, db, i18n, sandboxes, settings, web
+from wizard import audit, auth, channels, credentials, crypto, db, guided, i18n, sandboxes, settings, web
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -19,6 +19,6 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     CSRFProtect(app)
     Htmx(app)
-    for blueprint in (web.bp, auth.bp, i18n.bp, sandboxes.bp, audit.bp):
+    for blueprint in (web.bp, auth.bp, i18n.bp, guided.bp, credentials.bp, channels.bp, sandboxes.bp, audit.bp):
         app.register_blueprint(blueprint)
     return app

@@ -57,14 +57,14 @@ def migrated_url(database_url):
 
 
 @pytest.fixture
-def config(migrated_url, tmp_path):
+def config(migrated_url, tmp_path, fake_twilio):
     return {
         "TESTING": True,
         "DATABASE_URL": migrated_url,
         "SECRET_KEY": "test-secret-key",
         "ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "PUBLIC_BASE_URL": "",
-        "TWILIO_BASE_URL": "",
+        "TWILIO_BASE_URL": fake_twilio.base_url,  # the real twilio client, answered on 127.0.0.1
     }
 
 

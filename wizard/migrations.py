@@ -76,10 +76,75 @@ def m0003_user_preferences(db):
     )
 
 
+def m0004_credentials_channels_and_guided_runs(db):
+    user = _frozen(db, "user_account", email=peewee.CharField())
+    sandbox = _frozen(db, "sandbox", name=peewee.CharField())
+    credential = _frozen(
+        db,
+        "api_credential",
+        name=peewee.CharField(max_length=128),
+        name_key=peewee.CharField(max_length=128, unique=True),
+        vendor=peewee.CharField(max_length=16, default="twilio"),
+        account_sid=peewee.CharField(max_length=34, null=True),
+        auth_token=peewee.TextField(null=True),
+        auth_token_last4=peewee.CharField(max_length=4, null=True),
+        messaging_service_sid=peewee.CharField(max_length=34, null=True),
+        account_name=peewee.CharField(max_length=255, null=True),
+        account_type=peewee.CharField(max_length=16, null=True),
+        verification_state=peewee.CharField(max_length=16, default="never"),
+        verified_at=peewee.DateTimeField(null=True),
+        verification_error=peewee.TextField(null=True),
+        version=peewee.IntegerField(default=1),
+        created_at=peewee.DateTimeField(default=_now),
+        updated_at=peewee.DateTimeField(default=_now),
+    )
+    number = _frozen(
+        db,
+        "credential_number",
+        credential=peewee.ForeignKeyField(credential, on_delete="CASCADE", field=credential.id),
+        sandbox=peewee.ForeignKeyField(sandbox, on_delete="RESTRICT", field=sandbox.id),
+        phone_number=peewee.CharField(max_length=16),
+    )
+    number._meta.indexes = [(("credential", "sandbox"), True)]
+    channel = _frozen(
+        db,
+        "channel_configuration",
+        name=peewee.CharField(max_length=128),
+        name_key=peewee.CharField(max_length=128, unique=True),
+        description=peewee.TextField(default=""),
+        channel=peewee.CharField(max_length=8, default="sms"),
+        sms_type=peewee.CharField(max_length=16),
+        credential=peewee.ForeignKeyField(credential, on_delete="RESTRICT", field=credential.id),
+        sandbox=peewee.ForeignKeyField(sandbox, on_delete="RESTRICT", field=sandbox.id),
+        sender_number=peewee.CharField(max_length=16),
+        subdomain=peewee.CharField(max_length=253, default=""),
+        execution_field=peewee.CharField(max_length=255, default="mobilePhone.number"),
+        status=peewee.CharField(max_length=16, default="draft"),
+        status_reason=peewee.TextField(null=True),
+        version=peewee.IntegerField(default=1),
+        created_at=peewee.DateTimeField(default=_now),
+        updated_at=peewee.DateTimeField(default=_now),
+    )
+    run = _frozen(
+        db,
+        "guided_run",
+        token=peewee.CharField(max_length=32, unique=True),
+        flow=peewee.CharField(max_length=32),
+        user=peewee.ForeignKeyField(user, on_delete="CASCADE", field=user.id),
+        label=peewee.CharField(max_length=255, default=""),
+        step=peewee.CharField(max_length=32),
+        draft=peewee.TextField(),
+        created_at=peewee.DateTimeField(default=_now),
+        updated_at=peewee.DateTimeField(default=_now),
+    )
+    db.create_tables([credential, number, channel, run])
+
+
 MIGRATIONS = [
     ("0001_accounts_and_sandboxes", m0001_accounts_and_sandboxes),
     ("0002_audit_log_and_login_throttle", m0002_audit_log_and_login_throttle),
     ("0003_user_preferences", m0003_user_preferences),
+    ("0004_credentials_channels_and_guided_runs", m0004_credentials_channels_and_guided_runs),
 ]
 
 

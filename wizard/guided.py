@@ -1,0 +1,4 @@
+"""Guided setup: the flows page and the steps of every run."""
+from flask import Blueprint
+
+bp = Blueprint("guided", __name__, url_prefix="/setup")
