@@ -20,7 +20,8 @@ def _frozen(db, table, **fields):
 
 
 def _migrator(db):
-    return PostgresqlMigrator(db) if isinstance(db, peewee.PostgresqlDatabase) else SqliteMigrator(db)
+    real = db.obj if isinstance(db, peewee.DatabaseProxy) else db
+    return PostgresqlMigrator(real) if isinstance(real, peewee.PostgresqlDatabase) else SqliteMigrator(real)
 
 
 def m0001_accounts_and_sandboxes(db):
@@ -140,11 +141,136 @@ def m0004_credentials_channels_and_guided_runs(db):
     db.create_tables([credential, number, channel, run])
 
 
+def m0005_webhooks_keywords_consent_events(db):
+    import secrets
+
+    sandbox = _frozen(db, "sandbox", name=peewee.CharField())
+    credential = _frozen(db, "api_credential", name=peewee.CharField())
+    number = _frozen(db, "credential_number", phone_number=peewee.CharField())
+    migrator = _migrator(db)
+    migrate(
+        migrator.add_column("api_credential", "secondary_auth_token", peewee.TextField(null=True)),
+        migrator.add_column("api_credential", "webhook_log_only", peewee.BooleanField(default=False)),
+        migrator.add_column("credential_number", "webhook_key", peewee.CharField(max_length=32, null=True)),
+    )
+    for row in number.select(number.id):  # numbers saved before webhooks existed get their key now
+        number.update(webhook_key=secrets.token_urlsafe(18)).where(number.id == row.id).execute()
+    migrate(migrator.add_index("credential_number", ("webhook_key",), True))
+
+    custom = _frozen(
+        db,
+        "custom_webhook",
+        name=peewee.CharField(max_length=128),
+        name_key=peewee.CharField(max_length=128, unique=True),
+        type=peewee.CharField(max_length=16),
+        credential=peewee.ForeignKeyField(credential, null=True, on_delete="RESTRICT", field=credential.id),
+        sandbox=peewee.ForeignKeyField(sandbox, on_delete="RESTRICT", field=sandbox.id),
+        sender_number=peewee.CharField(max_length=16, default=""),
+        payload=peewee.TextField(),
+        key=peewee.CharField(max_length=32, unique=True),
+        hmac_secret=peewee.TextField(null=True),
+        hmac_header=peewee.CharField(max_length=64, default="X-Signature"),
+        version=peewee.IntegerField(default=1),
+        created_at=peewee.DateTimeField(default=_now),
+        updated_at=peewee.DateTimeField(default=_now),
+    )
+    common = dict(
+        credential=lambda: peewee.ForeignKeyField(credential, null=True, on_delete="SET NULL", field=credential.id),
+        sandbox=lambda: peewee.ForeignKeyField(sandbox, on_delete="CASCADE", field=sandbox.id),
+        custom_webhook=lambda: peewee.ForeignKeyField(custom, null=True, on_delete="SET NULL", field=custom.id),
+    )
+    inbound = _frozen(
+        db,
+        "inbound_message",
+        credential=common["credential"](),
+        sandbox=common["sandbox"](),
+        custom_webhook=common["custom_webhook"](),
+        source=peewee.CharField(max_length=16, default="twilio"),
+        message_sid=peewee.CharField(max_length=64, index=True),
+        from_number=peewee.CharField(max_length=32, index=True),
+        to_number=peewee.CharField(max_length=32),
+        body=peewee.TextField(default=""),
+        media=peewee.TextField(default="[]"),
+        num_segments=peewee.IntegerField(null=True),
+        params=peewee.TextField(default="{}"),
+        signed=peewee.BooleanField(default=True),
+        keyword_category=peewee.CharField(max_length=16, null=True),
+        reply=peewee.TextField(null=True),
+        received_at=peewee.DateTimeField(default=_now, index=True),
+    )
+    status = _frozen(
+        db,
+        "status_event",
+        credential=common["credential"](),
+        sandbox=common["sandbox"](),
+        custom_webhook=common["custom_webhook"](),
+        source=peewee.CharField(max_length=16, default="twilio"),
+        message_sid=peewee.CharField(max_length=64),
+        status=peewee.CharField(max_length=32),
+        error_code=peewee.CharField(max_length=16, null=True),
+        params=peewee.TextField(default="{}"),
+        signed=peewee.BooleanField(default=True),
+        received_at=peewee.DateTimeField(default=_now, index=True),
+    )
+    status._meta.indexes = [(("message_sid", "status"), True)]
+    outbound = _frozen(
+        db,
+        "outbound_message",
+        credential=common["credential"](),
+        sandbox=common["sandbox"](),
+        message_sid=peewee.CharField(max_length=64, unique=True),
+        to_number=peewee.CharField(max_length=32, default=""),
+        status=peewee.CharField(max_length=32),
+        error_code=peewee.CharField(max_length=16, null=True),
+        updated_at=peewee.DateTimeField(default=_now),
+    )
+    settings = _frozen(
+        db,
+        "keyword_settings",
+        credential=peewee.ForeignKeyField(credential, on_delete="CASCADE", field=credential.id),
+        sandbox=peewee.ForeignKeyField(sandbox, on_delete="CASCADE", field=sandbox.id),
+        default_reply=peewee.TextField(default=""),
+        fuzzy_opt_out=peewee.BooleanField(default=False),
+        fuzzy_reply=peewee.TextField(default=""),
+        advanced_opt_out=peewee.BooleanField(default=False),
+    )
+    settings._meta.indexes = [(("credential", "sandbox"), True)]
+    rule = _frozen(
+        db,
+        "keyword_rule",
+        credential=peewee.ForeignKeyField(credential, on_delete="CASCADE", field=credential.id),
+        sandbox=peewee.ForeignKeyField(sandbox, on_delete="CASCADE", field=sandbox.id),
+        category=peewee.CharField(max_length=16),
+        keywords=peewee.TextField(),
+        reply=peewee.TextField(default=""),
+        position=peewee.IntegerField(default=0),
+    )
+    consent = _frozen(
+        db,
+        "consent",
+        sandbox=peewee.ForeignKeyField(sandbox, on_delete="CASCADE", field=sandbox.id),
+        phone_number=peewee.CharField(max_length=32),
+        state=peewee.CharField(max_length=16),
+        since=peewee.DateTimeField(default=_now),
+    )
+    consent._meta.indexes = [(("sandbox", "phone_number"), True)]
+    history = _frozen(
+        db,
+        "consent_event",
+        consent=peewee.ForeignKeyField(consent, on_delete="CASCADE", field=consent.id),
+        state=peewee.CharField(max_length=16),
+        at=peewee.DateTimeField(default=_now),
+        source=peewee.CharField(max_length=255, default=""),
+    )
+    db.create_tables([custom, inbound, status, outbound, settings, rule, consent, history])
+
+
 MIGRATIONS = [
     ("0001_accounts_and_sandboxes", m0001_accounts_and_sandboxes),
     ("0002_audit_log_and_login_throttle", m0002_audit_log_and_login_throttle),
     ("0003_user_preferences", m0003_user_preferences),
     ("0004_credentials_channels_and_guided_runs", m0004_credentials_channels_and_guided_runs),
+    ("0005_webhooks_keywords_consent_events", m0005_webhooks_keywords_consent_events),
 ]
 
 

@@ -1,6 +1,7 @@
 """The domain's tables as they are now (wizard/migrations.py builds them)."""
 import datetime
 import json
+import secrets
 
 import peewee
 from flask_babel import lazy_gettext as _l
@@ -45,7 +46,7 @@ class User(BaseModel):
 
     kind = _l("Admin")
     # A user's chosen sandbox is a preference, not a use that blocks deleting it.
-    sandbox_preference = True
+    counts_as_sandbox_use = False
 
     class Meta:
         table_name = "user_account"
@@ -107,9 +108,11 @@ class ApiCredential(BaseModel):
     version = peewee.IntegerField(default=1)  # optimistic locking for concurrent edits
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
+    secondary_auth_token = EncryptedField(null=True)  # accepted on webhooks during token rotation
+    webhook_log_only = peewee.BooleanField(default=False)  # accept unsigned webhooks, flagged (rollouts)
 
     kind = _l("API credential")
-    SECRET_FIELDS = ("auth_token",)
+    SECRET_FIELDS = ("auth_token", "secondary_auth_token")
 
     class Meta:
         table_name = "api_credential"
@@ -134,6 +137,8 @@ class CredentialNumber(BaseModel):
     credential = peewee.ForeignKeyField(ApiCredential, on_delete="CASCADE", backref="numbers")
     sandbox = peewee.ForeignKeyField(Sandbox, on_delete="RESTRICT", backref="credential_numbers")
     phone_number = peewee.CharField(max_length=16)
+    # The unguessable id in this credential-and-sandbox's webhook URLs.
+    webhook_key = peewee.CharField(max_length=32, unique=True, default=lambda: secrets.token_urlsafe(18))
 
     kind = _l("API credential")
 
@@ -198,3 +203,155 @@ class GuidedRun(BaseModel):
     @data.setter
     def data(self, value: dict):
         self.draft = json.dumps(value, ensure_ascii=False)
+
+
+class CustomWebhook(BaseModel):
+    """A custom provider's webhook: its sample payload, with placeholders, is the shape to read."""
+
+    name = peewee.CharField(max_length=128)
+    name_key = peewee.CharField(max_length=128, unique=True)
+    type = peewee.CharField(max_length=16)  # inbound, feedback
+    credential = peewee.ForeignKeyField(ApiCredential, null=True, on_delete="RESTRICT", backref="custom_webhooks")
+    sandbox = peewee.ForeignKeyField(Sandbox, on_delete="RESTRICT", backref="custom_webhooks")
+    sender_number = peewee.CharField(max_length=16, default="")
+    payload = peewee.TextField()
+    key = peewee.CharField(max_length=32, unique=True, default=lambda: secrets.token_urlsafe(18))
+    hmac_secret = EncryptedField(null=True)
+    hmac_header = peewee.CharField(max_length=64, default="X-Signature")
+    version = peewee.IntegerField(default=1)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    kind = _l("Webhook")
+    SECRET_FIELDS = ("hmac_secret",)
+
+    class Meta:
+        table_name = "custom_webhook"
+
+    def __str__(self):
+        return self.name
+
+
+class InboundMessage(BaseModel):
+    """A message a person sent to one of our numbers, as the provider delivered it."""
+
+    credential = peewee.ForeignKeyField(ApiCredential, null=True, on_delete="SET NULL")
+    sandbox = peewee.ForeignKeyField(Sandbox, on_delete="CASCADE")
+    custom_webhook = peewee.ForeignKeyField(CustomWebhook, null=True, on_delete="SET NULL")
+    source = peewee.CharField(max_length=16, default="twilio")  # twilio, custom
+    message_sid = peewee.CharField(max_length=64, index=True)
+    from_number = peewee.CharField(max_length=32, index=True)
+    to_number = peewee.CharField(max_length=32)
+    body = peewee.TextField(default="")
+    media = peewee.TextField(default="[]")  # [{"url": ..., "content_type": ...}]
+    num_segments = peewee.IntegerField(null=True)
+    params = peewee.TextField(default="{}")  # every parameter as received
+    signed = peewee.BooleanField(default=True)  # False: accepted unsigned by the log-only switch
+    keyword_category = peewee.CharField(max_length=16, null=True)
+    reply = peewee.TextField(null=True)
+    received_at = peewee.DateTimeField(default=utcnow, index=True)
+
+    counts_as_sandbox_use = False  # history, deleted with its sandbox
+
+    class Meta:
+        table_name = "inbound_message"
+
+
+class StatusEvent(BaseModel):
+    """One delivery-status callback; the same message and status is stored once."""
+
+    credential = peewee.ForeignKeyField(ApiCredential, null=True, on_delete="SET NULL")
+    sandbox = peewee.ForeignKeyField(Sandbox, on_delete="CASCADE")
+    custom_webhook = peewee.ForeignKeyField(CustomWebhook, null=True, on_delete="SET NULL")
+    source = peewee.CharField(max_length=16, default="twilio")
+    message_sid = peewee.CharField(max_length=64)
+    status = peewee.CharField(max_length=32)
+    error_code = peewee.CharField(max_length=16, null=True)
+    params = peewee.TextField(default="{}")
+    signed = peewee.BooleanField(default=True)
+    received_at = peewee.DateTimeField(default=utcnow, index=True)
+
+    counts_as_sandbox_use = False
+
+    class Meta:
+        table_name = "status_event"
+        indexes = ((("message_sid", "status"), True),)
+
+
+class OutboundMessage(BaseModel):
+    """A message we sent, with its latest status (callbacks never move it backwards)."""
+
+    credential = peewee.ForeignKeyField(ApiCredential, null=True, on_delete="SET NULL")
+    sandbox = peewee.ForeignKeyField(Sandbox, on_delete="CASCADE")
+    message_sid = peewee.CharField(max_length=64, unique=True)
+    to_number = peewee.CharField(max_length=32, default="")
+    status = peewee.CharField(max_length=32)
+    error_code = peewee.CharField(max_length=16, null=True)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    counts_as_sandbox_use = False
+
+    class Meta:
+        table_name = "outbound_message"
+
+
+class KeywordSettings(BaseModel):
+    """Per credential and sandbox: the default reply and the opt-out switches."""
+
+    credential = peewee.ForeignKeyField(ApiCredential, on_delete="CASCADE")
+    sandbox = peewee.ForeignKeyField(Sandbox, on_delete="CASCADE")
+    default_reply = peewee.TextField(default="")
+    fuzzy_opt_out = peewee.BooleanField(default=False)
+    fuzzy_reply = peewee.TextField(default="")
+    advanced_opt_out = peewee.BooleanField(default=False)  # Twilio already replies to standard keywords
+
+    counts_as_sandbox_use = False
+
+    class Meta:
+        table_name = "keyword_settings"
+        indexes = ((("credential", "sandbox"), True),)
+
+
+class KeywordRule(BaseModel):
+    """Keywords of one category and the reply they get."""
+
+    credential = peewee.ForeignKeyField(ApiCredential, on_delete="CASCADE", backref="keyword_rules")
+    sandbox = peewee.ForeignKeyField(Sandbox, on_delete="CASCADE")
+    category = peewee.CharField(max_length=16)  # opt_in, opt_out, double_opt_in, help, custom
+    keywords = peewee.TextField()  # JSON list, upper-cased
+    reply = peewee.TextField(default="")
+    position = peewee.IntegerField(default=0)
+
+    counts_as_sandbox_use = False
+
+    class Meta:
+        table_name = "keyword_rule"
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return json.loads(self.keywords or "[]")
+
+
+class Consent(BaseModel):
+    """Where one phone number stands in one sandbox: opted in, opted out, or pending."""
+
+    sandbox = peewee.ForeignKeyField(Sandbox, on_delete="CASCADE")
+    phone_number = peewee.CharField(max_length=32)
+    state = peewee.CharField(max_length=16)  # opted_in, opted_out, pending
+    since = peewee.DateTimeField(default=utcnow)
+
+    counts_as_sandbox_use = False
+
+    class Meta:
+        table_name = "consent"
+        indexes = ((("sandbox", "phone_number"), True),)
+
+
+class ConsentEvent(BaseModel):
+    consent = peewee.ForeignKeyField(Consent, on_delete="CASCADE", backref="history")
+    state = peewee.CharField(max_length=16)
+    at = peewee.DateTimeField(default=utcnow)
+    source = peewee.CharField(max_length=255, default="")  # e.g. "STOP (SM...)"
+
+    class Meta:
+        table_name = "consent_event"

@@ -27,7 +27,7 @@ def usages(sandbox: Sandbox) -> list[str]:
     """What uses this sandbox, by name: every model with a foreign key to it counts."""
     found = []
     for field, model in Sandbox._meta.backrefs.items():
-        if getattr(model, "sandbox_preference", False):
+        if not getattr(model, "counts_as_sandbox_use", True):
             continue
         for row in model.select().where(field == sandbox.id).limit(20):
             found.append(f"{model.kind} “{row}”")
