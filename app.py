@@ -4,7 +4,8 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from wizard import audit, auth, channels, credentials, crypto, db, guided, i18n, sandboxes, settings, web
+from wizard import (audit, auth, channels, consent, credentials, crypto, custom_webhooks, db, events, guided, i18n,
+                    keywords, sandboxes, settings, web, webhooks)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -17,8 +18,13 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     crypto.init_app(app)
     i18n.init_app(app)
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
     Htmx(app)
-    for blueprint in (web.bp, auth.bp, i18n.bp, guided.bp, credentials.bp, channels.bp, sandboxes.bp, audit.bp):
+    for blueprint in (web.bp, auth.bp, i18n.bp, guided.bp, credentials.bp, webhooks.bp, webhooks.receivers,
+                      custom_webhooks.bp, custom_webhooks.receiver, keywords.bp, consent.bp, events.bp, channels.bp,
+                      sandboxes.bp, audit.bp):
         app.register_blueprint(blueprint)
+    # Providers can't send our CSRF token; receivers check signatures instead.
+    csrf.exempt(webhooks.receivers)
+    csrf.exempt(custom_webhooks.receiver)
     return app

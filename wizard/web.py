@@ -15,6 +15,8 @@ NAVIGATION = [
     ("credentials.index", _l("API credentials")),
     ("webhooks.index", _l("Webhooks")),
     ("channels.index", _l("Channel configurations")),
+    ("events.index", _l("Events")),
+    ("consent.index", _l("Consent register")),
     ("sandboxes.index", _l("Sandboxes")),
     ("audit.index", _l("Audit log")),
 ]
