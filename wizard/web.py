@@ -34,6 +34,12 @@ def public(view):
     return view
 
 
+def webhook(view):
+    """Mark a provider-facing receiver: no sign-in and no CSRF token, its own signature check instead."""
+    view.is_webhook = True
+    return view
+
+
 def is_htmx() -> bool:
     """An htmx request that wants a fragment (boosted requests want the whole page)."""
     return bool(htmx_request.htmx) and not htmx_request.htmx.boosted
