@@ -8,6 +8,7 @@ from wizard.models import ApiCredential, GuidedRun
 from wizard.steps import CheckResult, Run, Step, submitted
 from wizard.verification import CheckFailed
 from wizard.web import is_htmx, redirect_to, render
+from wizard.webhooks import reachability_warning, webhook_urls
 
 bp = Blueprint("guided", __name__, url_prefix="/setup")
 
@@ -122,6 +123,6 @@ def discard(flow_name, token):
 @bp.route("/sms/done/<int:credential_id>")
 def sms_done(credential_id):
     credential = ApiCredential.get_or_none(ApiCredential.id == credential_id) or abort(404)
-    views = current_app.view_functions
-    return render("guided/sms_done.html", credential=credential,
-                  can_configure_channel="channels.new" in views, can_list_credentials="credentials.index" in views)
+    numbers = list(credential.numbers)
+    return render("guided/sms_done.html", credential=credential, numbers=numbers,
+                  urls={n.id: webhook_urls(n) for n in numbers}, warning=reachability_warning())

@@ -27,26 +27,36 @@ def moves_forward(current: str | None, new: str) -> bool:
     return PROGRESS.get(new, 0) >= PROGRESS.get(current, 0)
 
 
+def _progress(column):
+    return peewee.Case(column, [(status, rank) for status, rank in PROGRESS.items()], 0)
+
+
 def record_status(*, sandbox, message_sid: str, status: str, error_code=None, params: dict, signed=True,
                   credential=None, source="twilio", custom_webhook=None) -> bool:
-    """Store one status callback (once) and move the message's status forward; True if new."""
+    """Store one status callback (once) and move the message's status forward; True if new.
+
+    Two statements, so that the webhook's hot path stays short: an insert that ignores
+    a duplicate, and an upsert whose update only ever moves the status forward.
+    """
     with database.atomic():
-        try:
-            with database.atomic():  # a savepoint: a duplicate leaves the outer transaction usable
-                StatusEvent.create(
-                    credential=credential, sandbox=sandbox, custom_webhook=custom_webhook, source=source,
-                    message_sid=message_sid, status=status, error_code=error_code or None,
-                    params=json.dumps(params, ensure_ascii=False), signed=signed,
-                )
-        except peewee.IntegrityError:
+        inserted = database.execute(StatusEvent.insert(
+            credential=credential, sandbox=sandbox, custom_webhook=custom_webhook, source=source,
+            message_sid=message_sid, status=status, error_code=error_code or None,
+            params=json.dumps(params, ensure_ascii=False), signed=signed,
+        ).on_conflict(conflict_target=[StatusEvent.message_sid, StatusEvent.status], action="IGNORE")).rowcount
+        if not inserted:
             return False  # the same message and status again: already stored
-        outbound = OutboundMessage.get_or_none(OutboundMessage.message_sid == message_sid)
-        if outbound is None:
-            OutboundMessage.create(credential=credential, sandbox=sandbox, message_sid=message_sid,
-                                   to_number=params.get("To", ""), status=status, error_code=error_code or None)
-        elif moves_forward(outbound.status, status):
-            outbound.status, outbound.error_code, outbound.updated_at = status, error_code or None, utcnow()
-            outbound.save()
+        new, old = peewee.EXCLUDED.status, OutboundMessage.status
+        final = list(FINAL)
+        OutboundMessage.insert(
+            credential=credential, sandbox=sandbox, message_sid=message_sid, to_number=params.get("To", ""),
+            status=status, error_code=error_code or None, updated_at=utcnow(),
+        ).on_conflict(
+            conflict_target=[OutboundMessage.message_sid],
+            update={OutboundMessage.status: new, OutboundMessage.error_code: peewee.EXCLUDED.error_code,
+                    OutboundMessage.updated_at: peewee.EXCLUDED.updated_at},
+            where=(_progress(new) >= _progress(old)) & ~(old.in_(final) & new.not_in(final)),
+        ).execute()
     return True
 
 

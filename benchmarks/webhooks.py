@@ -1,0 +1,173 @@
+"""Benchmark: signed Twilio status callbacks against the production server (gunicorn) on
+loopback, each with a different MessageSid, 32 connections, at least 20 seconds; and in the
+same run the same load against a bare Flask endpoint of the same server, for comparison.
+
+    .venv/bin/python benchmarks/webhooks.py [--seconds 20] [--connections 32]
+
+Prints requests per second, p50 and p99 latency, and events stored against events sent.
+Targets (issue 4): >= 50% of the bare endpoint's throughput, p99 <= 50 ms, stored == sent.
+Needs wrk (Debian package `wrk`; installed when missing and apt can be used).
+"""
+import argparse
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cryptography.fernet import Fernet  # noqa: E402
+from twilio.request_validator import RequestValidator  # noqa: E402
+
+# gunicorn loads this module's `application`: the real app plus one bare endpoint.
+LUA = r"""
+local requests, index, step = {}, 0, 1
+threads = {}
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  local id, count = tonumber(wrk.thread:get("id")), tonumber(args[2])
+  for line in io.lines(args[1]) do
+    local path, signature, body = line:match("([^\t]*)\t([^\t]*)\t(.*)")
+    table.insert(requests, {path, signature, body})
+  end
+  index, step = id, count
+end
+function request()
+  index = index + step
+  local r = requests[((index - 1) % #requests) + 1]
+  local headers = {["Content-Type"] = "application/x-www-form-urlencoded", ["X-Twilio-Signature"] = r[2]}
+  return wrk.format("POST", r[1], headers, r[3])
+end
+function done(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %.3f %.3f %d\n", summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.duration))
+end
+"""
+
+
+def application():
+    from app import create_app
+
+    app = create_app()
+    app.add_url_rule("/bench/bare", "bench_bare", lambda: ("", 204), methods=["POST"])
+    app.view_functions["bench_bare"].is_webhook = True  # exempt from sign-in and CSRF, like the receivers
+    app.extensions["csrf"].exempt(app.view_functions["bench_bare"])
+    return app
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+
+
+def wait_until_up(url, seconds=20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the server at {url} did not start")
+
+
+def run_wrk(url, requests_file, seconds, connections, threads=2):
+    lua = Path(requests_file).with_suffix(".lua")
+    lua.write_text(LUA)
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", str(lua), url,
+         "--", str(requests_file), str(threads)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    done, errors, p50, p99, duration_us = re.search(r"RESULT (\d+) (\d+) ([\d.]+) ([\d.]+) (\d+)", out).groups()
+    seconds_run = int(duration_us) / 1e6
+    return {"requests": int(done), "errors": int(errors), "rps": int(done) / seconds_run, "p50": float(p50),
+            "p99": float(p99)}
+
+
+def main(seconds=20, connections=32, workers=2, threads=8, out=print):
+    ensure_wrk()
+    folder = Path(tempfile.mkdtemp())
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}", "SECRET_KEY": "bench",
+           "ENCRYPTION_KEYS": Fernet.generate_key().decode(), "PUBLIC_BASE_URL": "", "TRUSTED_PROXIES": "0"}
+    os.environ.update(env)
+    from app import create_app
+    from wizard.db import database
+    from wizard.migrations import apply_migrations
+    from wizard.models import ApiCredential, CredentialNumber, Sandbox
+
+    app = create_app()
+    apply_migrations(database)
+    token = "a1" * 16
+    with app.app_context(), database.connection_context():
+        credential = ApiCredential(name="Bench", name_key="bench", account_sid="AC" + "1" * 32,
+                                   messaging_service_sid="MG" + "1" * 32)
+        credential.set_auth_token(token)
+        credential.save()
+        key = CredentialNumber.create(credential=credential, sandbox=Sandbox.get(), phone_number="+14155550101").webhook_key
+
+    port = 8765
+    base = f"http://127.0.0.1:{port}"
+    path = f"/hooks/twilio/{key}/status"
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-k", "gthread", "--threads", str(threads),
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "benchmarks.webhooks:application()"],
+        cwd=ROOT, env=env,
+    )
+    try:
+        wait_until_up(base + "/login")
+        bare_file = folder / "bare.txt"
+        bare_file.write_text("/bench/bare\tx\tMessageSid=SM1&MessageStatus=sent\n")
+        bare = run_wrk(base, bare_file, seconds, connections)
+        # Enough different callbacks for the receiver to never see a MessageSid twice.
+        count = int(bare["rps"] * seconds * 1.2) + 1000
+        validator = RequestValidator(token)
+        signed_file = folder / "signed.txt"
+        with open(signed_file, "w") as f:
+            for i in range(count):
+                params = {"MessageSid": f"SM{i:032x}", "MessageStatus": "delivered", "AccountSid": "AC" + "1" * 32,
+                          "To": "+886912345678", "From": "+14155550101", "ApiVersion": "2010-04-01"}
+                signature = validator.compute_signature(base + path, params)
+                f.write(f"{path}\t{signature}\t{urlencode(params)}\n")
+        signed = run_wrk(base, signed_file, seconds, connections)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    stored = sqlite3.connect(folder / "bench.sqlite3").execute("SELECT count(*) FROM status_event").fetchone()[0]
+    sent = signed["requests"]
+    out(f"{connections} connections, {seconds} s each, gunicorn {workers} workers x {threads} threads, SQLite (WAL)")
+    out(f"{'endpoint':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    out(f"{'bare Flask endpoint':<26}{bare['rps']:>9.0f}{bare['p50']:>9.1f}{bare['p99']:>9.1f}{bare['errors']:>8}")
+    out(f"{'signed status callback':<26}{signed['rps']:>9.0f}{signed['p50']:>9.1f}{signed['p99']:>9.1f}"
+        f"{signed['errors']:>8}")
+    out(f"throughput {signed['rps'] / bare['rps']:.0%} of bare (target >= 50%); p99 {signed['p99']:.1f} ms "
+        f"(target <= 50); stored {stored} of {sent} sent (wrk counts requests answered)")
+    return {"bare": bare, "signed": signed, "stored": stored, "sent": sent}
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    main(args.seconds, args.connections, args.workers, args.threads)
