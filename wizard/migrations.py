@@ -265,12 +265,29 @@ def m0005_webhooks_keywords_consent_events(db):
     db.create_tables([custom, inbound, status, outbound, settings, rule, consent, history])
 
 
+def m0006_custom_provider_credentials(db):
+    migrator = _migrator(db)
+    migrate(
+        migrator.add_column("api_credential", "provider_name", peewee.CharField(max_length=128, null=True)),
+        migrator.add_column("api_credential", "provider_url", peewee.CharField(max_length=2048, null=True)),
+        migrator.add_column("api_credential", "auth_type", peewee.CharField(max_length=16, null=True)),
+        migrator.add_column("api_credential", "auth_settings", peewee.TextField(null=True)),
+        migrator.add_column("api_credential", "auth_secrets", peewee.TextField(null=True)),
+        migrator.add_column("api_credential", "headers", peewee.TextField(null=True)),
+        migrator.add_column("api_credential", "payload_format", peewee.CharField(max_length=8, null=True)),
+        migrator.add_column("api_credential", "payload_template", peewee.TextField(null=True)),
+        migrator.add_column("api_credential", "oauth_token", peewee.TextField(null=True)),
+        migrator.add_column("api_credential", "oauth_expires_at", peewee.DateTimeField(null=True)),
+    )
+
+
 MIGRATIONS = [
     ("0001_accounts_and_sandboxes", m0001_accounts_and_sandboxes),
     ("0002_audit_log_and_login_throttle", m0002_audit_log_and_login_throttle),
     ("0003_user_preferences", m0003_user_preferences),
     ("0004_credentials_channels_and_guided_runs", m0004_credentials_channels_and_guided_runs),
     ("0005_webhooks_keywords_consent_events", m0005_webhooks_keywords_consent_events),
+    ("0006_custom_provider_credentials", m0006_custom_provider_credentials),
 ]
 
 

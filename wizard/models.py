@@ -110,9 +110,20 @@ class ApiCredential(BaseModel):
     updated_at = peewee.DateTimeField(default=utcnow)
     secondary_auth_token = EncryptedField(null=True)  # accepted on webhooks during token rotation
     webhook_log_only = peewee.BooleanField(default=False)  # accept unsigned webhooks, flagged (rollouts)
+    # Vendor "custom": a provider's HTTP API (RCS through Twilio uses this).
+    provider_name = peewee.CharField(max_length=128, null=True)
+    provider_url = peewee.CharField(max_length=2048, null=True)
+    auth_type = peewee.CharField(max_length=16, null=True)  # api_key, basic, bearer, oauth2, hmac, jwt, none
+    auth_settings = peewee.TextField(null=True)  # JSON: the auth type's non-secret fields
+    auth_secrets = EncryptedField(null=True)  # JSON: passwords, tokens, keys (write-only)
+    headers = peewee.TextField(null=True)  # JSON list of [name, value]
+    payload_format = peewee.CharField(max_length=8, null=True)  # json, form
+    payload_template = peewee.TextField(null=True)
+    oauth_token = EncryptedField(null=True)  # cached OAuth 2.0 access token
+    oauth_expires_at = peewee.DateTimeField(null=True)
 
     kind = _l("API credential")
-    SECRET_FIELDS = ("auth_token", "secondary_auth_token")
+    SECRET_FIELDS = ("auth_token", "secondary_auth_token", "auth_secrets", "oauth_token")
 
     class Meta:
         table_name = "api_credential"
