@@ -43,6 +43,8 @@ def from_environment(instance_path: str, given: dict | None = None, environ=os.e
         "PUBLIC_BASE_URL": public_base_url,
         "TRUSTED_PROXIES": trusted_proxies,
         "TWILIO_BASE_URL": environ.get("TWILIO_BASE_URL", "").rstrip("/"),
+        # Custom provider URLs may point at private or loopback addresses only when this is 1.
+        "ALLOW_PRIVATE_PROVIDER_URLS": environ.get("ALLOW_PRIVATE_PROVIDER_URLS", "") == "1",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": public_base_url.startswith("https://"),
