@@ -1,7 +1,10 @@
 // Small progressive enhancements; every page works without this file.
 document.addEventListener("htmx:afterSwap", (event) => {
-  // Put focus on the first field with an error after an htmx form swap.
-  const invalid = event.detail.target.querySelector("[aria-invalid='true']");
+  // After a form comes back with errors, put focus on the first one; not after the
+  // check of a single field, which would pull focus back from where the user went next.
+  const target = event.detail.target;
+  if (target.matches(".feedback, .field")) return;
+  const invalid = target.querySelector("[aria-invalid='true']");
   if (invalid) invalid.focus();
 });
 

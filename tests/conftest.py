@@ -12,7 +12,7 @@ from playhouse.db_url import connect
 from app import create_app
 from wizard.migrations import apply_migrations
 
-pytest_plugins = ["tests.fake_twilio", "tests.browser"]
+pytest_plugins = ["tests.fake_twilio", "tests.browser", "tests.provider_endpoints"]
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "correct horse battery"

@@ -39,8 +39,9 @@ def open_database(url: str) -> peewee.Database:
     scheme, _, rest = url.partition("://")
     if scheme == "sqlite":
         # WAL lets readers work while a writer commits; SQLite needs foreign keys asked for.
+        # A pooled connection moves between threads, one thread at a time.
         db = connect(f"sqlite+pool://{rest}", pragmas={"journal_mode": "wal", "foreign_keys": 1,
-                                                       "busy_timeout": 10000}, **POOL)
+                                                       "busy_timeout": 10000}, check_same_thread=False, **POOL)
     elif scheme in ("postgres", "postgresql"):
         db = connect(f"postgresql+pool://{rest}", **POOL)
     else:
