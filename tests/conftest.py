@@ -65,6 +65,7 @@ def config(migrated_url, tmp_path, fake_twilio):
         "ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "PUBLIC_BASE_URL": "",
         "TWILIO_BASE_URL": fake_twilio.base_url,  # the real twilio client, answered on 127.0.0.1
+        "ALLOW_PRIVATE_PROVIDER_URLS": True,  # test providers listen on 127.0.0.1
     }
 
 

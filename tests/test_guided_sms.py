@@ -244,3 +244,13 @@ def test_someone_elses_run_is_404(signed_in, app, fake_twilio):
     other.get("/login")
     other.post("/login", {"email": "other@example.com", "password": "correct horse battery"})
     assert other.get(first).status_code == 404
+
+
+def test_sandbox_names_are_escaped_in_the_numbers_step(signed_in, app, fake_twilio):
+    signed_in.get("/sandboxes")
+    signed_in.post("/sandboxes", {"name": "<b>bold</b>"})
+    first = walk_to(signed_in, fake_twilio, upto="numbers")
+    response = signed_in.post(step_url(first, "numbers"), {"use_2": "y", "number_2": ""})
+    page = text(response)
+    assert "<b>bold</b>" not in page
+    assert "&lt;b&gt;bold&lt;/b&gt;" in page

@@ -3,6 +3,7 @@ from flask import Blueprint, abort, current_app, flash, g, render_template, requ
 from flask_babel import gettext as _
 
 from wizard.db import database
+from wizard.events import waiting_state
 from wizard.flows import FLOWS
 from wizard.models import ApiCredential, GuidedRun
 from wizard.steps import CheckResult, Run, Step, submitted
@@ -39,11 +40,11 @@ def _step_url(run: Run, step: Step | None) -> str:
     return url_for("guided.step", flow_name=run.flow.name, token=run.token, step_name=step.name)
 
 
-def _show(run: Run, step: Step, form, status=200, form_error=None, retry=False, result=None):
+def _show(run: Run, step: Step, form, status=200, form_error=None, retry=False, result=None, **extra):
     context = step.context(run) if step.context else {}
     return render(
         "guided/step.html", step.template, status=status, run=run, flow=run.flow, step=step, form=form,
-        form_error=form_error, retry=retry, result=result, step_url=_step_url(run, step), **context,
+        form_error=form_error, retry=retry, result=result, step_url=_step_url(run, step), **context, **extra,
     )
 
 
@@ -69,6 +70,17 @@ def step(flow_name, token, step_name):
     if action == "back":
         run.keep_typed(step, submitted(form))
         return redirect_to(_step_url(run, run.flow.before(step)))
+    if action == "save":  # a checklist item was ticked: keep it, nothing else
+        run.keep_typed(step, submitted(form))
+        return ("", 204) if is_htmx() else redirect_to(_step_url(run, step))
+    name, _, argument = action.partition(":")  # e.g. remove_header:2
+    if name in step.actions:  # the step's own buttons (preset, preview, test request...)
+        context = step.actions[name](run, form, argument)
+        fragment = context.pop("fragment", None)
+        if fragment and is_htmx():
+            return render_template(fragment, run=run, step=step, form=form, step_url=_step_url(run, step),
+                                   **context)
+        return _show(run, step, context.pop("form", form), status=context.pop("status", 200), **context)
     if not form.validate():
         run.keep_typed(step, submitted(form))
         return _show(run, step, form, status=422)
@@ -125,4 +137,5 @@ def sms_done(credential_id):
     credential = ApiCredential.get_or_none(ApiCredential.id == credential_id) or abort(404)
     numbers = list(credential.numbers)
     return render("guided/sms_done.html", credential=credential, numbers=numbers,
-                  urls={n.id: webhook_urls(n) for n in numbers}, warning=reachability_warning())
+                  urls={n.id: webhook_urls(n) for n in numbers}, warning=reachability_warning(),
+                  **waiting_state(credential.id))

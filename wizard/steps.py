@@ -33,6 +33,8 @@ class Step:
     context: Callable[["Run"], dict] | None = None  # more for the template, e.g. choices fetched live
     secret_fields: tuple = ()  # write-only: a blank one keeps what the draft has
     why: str = ""  # the trainer's "Why this step" note
+    # The step's own buttons beside Back/Next: action name -> handler(run, form) -> template context.
+    actions: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -170,11 +172,19 @@ def submitted(form: FlaskForm) -> dict:
     return {name: value for name, value in form.data.items() if name not in ("csrf_token", "action")}
 
 
-def _as_form_items(values: dict):
+def _as_form_items(values: dict, prefix: str = ""):
+    """A draft's values as the form fields a browser would post (FieldLists as name-0-part)."""
     for name, value in values.items():
+        key = f"{prefix}{name}"
         if value is True:
-            yield name, "y"
-        elif value in (False, None):
+            yield key, "y"
+        elif value is False or value is None:
             continue
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, dict):
+                    yield from _as_form_items(item, prefix=f"{key}-{index}-")
+                else:
+                    yield f"{key}-{index}", str(item)
         else:
-            yield name, str(value)
+            yield key, str(value)

@@ -118,7 +118,17 @@ def available_numbers(account_sid: str, auth_token: str, service_sid: str) -> Av
 
 
 def verify_credential(credential) -> str | None:
-    """Check a saved credential live and record the outcome on it (not saved); the reason if it failed."""
+    """Check a saved credential live and record the outcome on it (not saved); the reason if it failed.
+
+    A custom provider has no request without side effects to ask: it counts as verified
+    once a test request to it has been answered 2xx.
+    """
+    if credential.vendor == "custom":
+        if credential.verification_state == "verified":
+            return None
+        return credential.verification_error or _(
+            "No test request to %(provider)s has succeeded yet: send one from the API credential's page.",
+            provider=credential.provider_name or credential.name)
     try:
         checked = check_account(credential.account_sid, credential.auth_token)
         check_messaging_service(credential.account_sid, credential.auth_token, credential.messaging_service_sid)

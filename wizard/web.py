@@ -88,7 +88,6 @@ def navigation():
     return {
         "navigation": [(endpoint, label) for endpoint, label in NAVIGATION if endpoint in views],
         "page_path": page_path,
-        "has_page": lambda endpoint: endpoint in views,  # for links to sections that may not exist
     }
 
 

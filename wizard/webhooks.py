@@ -5,7 +5,8 @@ from flask_babel import gettext as _
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from wizard import audit, keywords, twilio_api
+from wizard import audit, custom_webhooks, keywords, twilio_api
+from wizard.events import waiting_state
 from wizard.db import database, group_commit
 from wizard.messages import inbound_from_twilio, record_status
 from wizard.models import ApiCredential, CredentialNumber
@@ -139,12 +140,10 @@ def _numbers_here():
 
 @bp.route("")
 def index():
-    from wizard import custom_webhooks
-
-    extra = custom_webhooks.list_context() if hasattr(custom_webhooks, "list_context") else {}
     numbers = _numbers_here()
     return render("webhooks/index.html", numbers=numbers, urls={n.id: webhook_urls(n) for n in numbers},
-                  warning=reachability_warning(), **extra)
+                  waiting={n.credential_id: waiting_state(n.credential_id) for n in numbers},
+                  warning=reachability_warning(), **custom_webhooks.list_context())
 
 
 def _number(number_id: int) -> CredentialNumber:
