@@ -17,7 +17,7 @@ from wizard.steps import CheckResult, Flow, Run, Step, submitted
 from wizard.verification import CheckFailed, available_numbers, check_account, check_messaging_service
 from wizard.verification import list_messaging_services
 
-VENDORS = [SelectChoice("twilio", "Twilio")]
+VENDORS = [SelectChoice("twilio", "Twilio"), SelectChoice("custom", _l("Custom"))]
 
 
 class SmsVendorForm(CredentialNameForm):
@@ -35,6 +35,13 @@ def _sandboxes():
 
 
 # --- step checks ------------------------------------------------------------------
+
+def custom_vendor_elsewhere(run: Run, values: dict) -> str | None:
+    """Vendor Custom is a credential of its own kind: its page takes over, with the name typed."""
+    if values.get("vendor") == "custom":
+        return url_for("credentials.new_custom", name=values.get("name") or None)
+    return None
+
 
 def check_twilio_account(run: Run, values: dict) -> CheckResult:
     checked = check_account(values["account_sid"], values["auth_token"])
@@ -122,6 +129,7 @@ SMS = Flow(
                    "configuration that uses it."),
     steps=[
         Step("credential", _l("Vendor and name"), "guided/steps/credential.html", lambda run: SmsVendorForm,
+             branch=custom_vendor_elsewhere,
              why=_l("The platform keeps one API credential per provider account; its name is how channel "
                     "configurations refer to it. Names must be unique, so teams usually add the environment, "
                     "e.g. \"Twilio prod\".")),

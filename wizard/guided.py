@@ -85,6 +85,10 @@ def step(flow_name, token, step_name):
         run.keep_typed(step, submitted(form))
         return _show(run, step, form, status=422)
     values = run.with_secrets(step, submitted(form))
+    elsewhere = step.branch(run, values) if step.branch else None
+    if elsewhere:  # this run ends here: the choice is made on another page
+        run.row.delete_instance()
+        return redirect_to(elsewhere)
     try:
         result = step.check(run, values) if step.check else CheckResult()
     except CheckFailed as failure:

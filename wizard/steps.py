@@ -33,8 +33,10 @@ class Step:
     context: Callable[["Run"], dict] | None = None  # more for the template, e.g. choices fetched live
     secret_fields: tuple = ()  # write-only: a blank one keeps what the draft has
     why: str = ""  # the trainer's "Why this step" note
-    # The step's own buttons beside Back/Next: action name -> handler(run, form) -> template context.
+    # The step's own buttons beside Back/Next: action name -> handler(run, form, argument) -> template context.
     actions: dict = field(default_factory=dict)
+    # A choice that leaves this flow for another page (e.g. vendor Custom): handler(run, values) -> URL or None.
+    branch: Callable[["Run", dict], str | None] | None = None
 
 
 @dataclass(frozen=True)
