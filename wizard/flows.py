@@ -369,16 +369,30 @@ def apply_rcs_preset(run: Run, form, argument: str = "") -> dict:
             "notice": gettext("The Twilio RCS preset is filled in from %(name)s.", name=twilio.name)}
 
 
-def preview_rcs_request(run: Run, form, argument: str = "") -> dict:
-    """The request a send would make, secrets redacted, from what is typed now."""
-    settings = _typed_settings(run, form)
+def _preview(run: Run, settings, message: str) -> dict:
     sender, to = _sample_numbers(run)
     try:
-        prepared = custom_provider.prepare(settings, to, sender, form.test_message.data or "Hello from RCS")
-        preview, problem = custom_provider.redact(prepared, settings.secret_values()), None
+        prepared = custom_provider.prepare(settings, to, sender, message or "Hello from RCS")
     except custom_provider.ProviderError as error:
-        preview, problem = None, error.message
-    return {"preview": preview, "preview_problem": problem, "fragment": "guided/steps/_rcs_preview.html"}
+        return {"preview": None, "preview_problem": error.message}
+    return {"preview": custom_provider.redact(prepared, settings.secret_values()), "preview_problem": None}
+
+
+def preview_rcs_request(run: Run, form, argument: str = "") -> dict:
+    """The request a send would make, secrets redacted, from what is typed now."""
+    return {**_preview(run, _typed_settings(run, form), form.test_message.data),
+            "fragment": "guided/steps/_rcs_preview.html"}
+
+
+def rcs_credential_context(run: Run) -> dict:
+    """The field help, and the preview of what the draft holds so far (once it has a URL)."""
+    context = {"CUSTOM_FIELD_HELP": CUSTOM_FIELD_HELP}
+    step = run.flow.step("credential")
+    if run.value("credential", "provider_url"):
+        form = run.form_for(step)
+        context.update(_preview(run, form.provider_settings(stored=run.with_secrets(step, {})),
+                                run.value("credential", "test_message")))
+    return context
 
 
 def send_rcs_test_request(run: Run, form, argument: str = "") -> dict:
@@ -390,7 +404,7 @@ def send_rcs_test_request(run: Run, form, argument: str = "") -> dict:
     settings = _typed_settings(run, form)
     sender, to = _sample_numbers(run)
     message = form.test_message.data or "Hello from RCS"
-    context = {"fragment": "guided/steps/_rcs_test.html"}
+    context = {}  # the whole step comes back: the answer, and any errors beside their fields
     try:
         prepared = custom_provider.prepare(settings, to, sender, message)
         context["sent_request"] = custom_provider.redact(prepared, settings.secret_values())
@@ -497,7 +511,7 @@ RCS = Flow(
                     "SMS. If they point elsewhere, opt-outs are lost: that is what goes wrong most often.")),
         Step("credential", _l("Create the API credential with vendor Custom"), "guided/steps/rcs_credential.html",
              rcs_credential_form, check=check_rcs_credential, secret_fields=tuple(sorted(CUSTOM_SECRET_FIELDS)),
-             context=lambda run: {"CUSTOM_FIELD_HELP": CUSTOM_FIELD_HELP},
+             context=rcs_credential_context,
              actions={"preset": apply_rcs_preset, "preview": preview_rcs_request, "test": send_rcs_test_request,
                       "auth_fields": show_auth_fields, "add_header": add_header_row,
                       "remove_header": remove_header_row},
