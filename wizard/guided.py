@@ -41,10 +41,10 @@ def _step_url(run: Run, step: Step | None) -> str:
 
 
 def _show(run: Run, step: Step, form, status=200, form_error=None, retry=False, result=None, **extra):
-    context = step.context(run) if step.context else {}
+    context = {**(step.context(run) if step.context else {}), **extra}  # what an action found wins
     return render(
         "guided/step.html", step.template, status=status, run=run, flow=run.flow, step=step, form=form,
-        form_error=form_error, retry=retry, result=result, step_url=_step_url(run, step), **context, **extra,
+        form_error=form_error, retry=retry, result=result, step_url=_step_url(run, step), **context,
     )
 
 
