@@ -281,6 +281,15 @@ def m0006_custom_provider_credentials(db):
     )
 
 
+def m0007_practice_sandboxes_and_custom_retries(db):
+    migrator = _migrator(db)
+    migrate(
+        migrator.add_column("sandbox", "is_practice", peewee.BooleanField(default=False)),
+        # A custom provider's retry of the same request is stored once.
+        migrator.add_index("inbound_message", ("custom_webhook_id", "message_sid"), True),
+    )
+
+
 MIGRATIONS = [
     ("0001_accounts_and_sandboxes", m0001_accounts_and_sandboxes),
     ("0002_audit_log_and_login_throttle", m0002_audit_log_and_login_throttle),
@@ -288,6 +297,7 @@ MIGRATIONS = [
     ("0004_credentials_channels_and_guided_runs", m0004_credentials_channels_and_guided_runs),
     ("0005_webhooks_keywords_consent_events", m0005_webhooks_keywords_consent_events),
     ("0006_custom_provider_credentials", m0006_custom_provider_credentials),
+    ("0007_practice_sandboxes_and_custom_retries", m0007_practice_sandboxes_and_custom_retries),
 ]
 
 

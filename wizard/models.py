@@ -21,6 +21,7 @@ class Sandbox(BaseModel):
     name = peewee.CharField(max_length=64)
     name_key = peewee.CharField(max_length=64, unique=True)  # case-folded, for uniqueness
     created_at = peewee.DateTimeField(default=utcnow)
+    is_practice = peewee.BooleanField(default=False)  # Twilio calls answered by the simulator, never the network
 
     kind = _l("Sandbox")
 
@@ -266,6 +267,7 @@ class InboundMessage(BaseModel):
 
     class Meta:
         table_name = "inbound_message"
+        indexes = ((("custom_webhook", "message_sid"), True),)
 
 
 class StatusEvent(BaseModel):
@@ -317,10 +319,14 @@ class KeywordSettings(BaseModel):
     advanced_opt_out = peewee.BooleanField(default=False)  # Twilio already replies to standard keywords
 
     counts_as_sandbox_use = False
+    kind = _l("Keyword settings")
 
     class Meta:
         table_name = "keyword_settings"
         indexes = ((("credential", "sandbox"), True),)
+
+    def __str__(self):
+        return f"{self.credential.name} · {self.sandbox.name}"
 
 
 class KeywordRule(BaseModel):
@@ -334,6 +340,7 @@ class KeywordRule(BaseModel):
     position = peewee.IntegerField(default=0)
 
     counts_as_sandbox_use = False
+    kind = _l("Keyword rule")
 
     class Meta:
         table_name = "keyword_rule"
@@ -341,6 +348,9 @@ class KeywordRule(BaseModel):
     @property
     def keyword_list(self) -> list[str]:
         return json.loads(self.keywords or "[]")
+
+    def __str__(self):
+        return f"{self.credential.name} · {self.sandbox.name} · {', '.join(self.keyword_list)}"
 
 
 class Consent(BaseModel):
