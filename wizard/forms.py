@@ -1,10 +1,19 @@
 """Forms and their validators. Every label and message goes through the catalog."""
 import re
+from collections.abc import Mapping
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import (BooleanField, EmailField, FieldList, Form, FormField, HiddenField, PasswordField, SelectField, StringField,
+                     TextAreaField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+
+from wizard.custom_provider import (AUTH_TYPES, CONTENT_TYPES, FIELD_LABELS, HMAC_ALGORITHM_LABELS, HMAC_HELP,
+                                    PAYLOAD_FORMATS, ProviderSettings, auth_header_names, check_auth_header_name,
+                                    check_headers, check_jwt_claims, check_jwt_secret, check_template, check_url,
+                                    client_certificate_problem)
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 12
@@ -172,14 +181,12 @@ class MessagingServiceForm(FlaskForm):
     )
 
 
-def incoming_numbers_form(sandboxes, numbers: dict | None = None):
+def incoming_numbers_form(sandboxes):
     """A form with, for each sandbox, a checkbox "use it here" and its incoming number.
 
     Its texts carry sandbox names, which admins type: they use gettext, never a lazy
     string, which templates would treat as safe HTML.
     """
-    from flask_babel import gettext
-    from wtforms import BooleanField
 
     class IncomingNumbersForm(FlaskForm):
         def validate(self, extra_validators=None):
@@ -225,9 +232,6 @@ SMS_TYPES = {"marketing": _l("Marketing"), "transactional": _l("Transactional")}
 DEFAULT_EXECUTION_FIELD = "mobilePhone.number"
 CHANNEL_NAME_CHARACTER = re.compile(r"[A-Za-z0-9_.-]")
 
-from wtforms import HiddenField, SelectField, TextAreaField  # noqa: E402  (this section's own fields)
-from wtforms.fields.choices import SelectChoice  # noqa: E402
-from flask_babel import gettext  # noqa: E402
 
 # Messages that carry what an admin typed use gettext, not _l: a lazy string counts as safe
 # HTML in templates (flask-babel's LazyString.__html__), so its arguments would go out unescaped.
@@ -395,15 +399,6 @@ class ChannelConfigurationForm(ChannelFieldsForm):
 
 # --- Custom provider credentials -----------------------------------------------------
 
-from collections.abc import Mapping  # noqa: E402
-
-from wtforms import FieldList, Form, FormField, PasswordField, SelectField, StringField, TextAreaField  # noqa: E402
-from wtforms.fields.choices import SelectChoice as _Choice  # noqa: E402
-
-from wizard.custom_provider import (AUTH_TYPES, CONTENT_TYPES, FIELD_LABELS, HMAC_ALGORITHM_LABELS,  # noqa: E402
-                                    HMAC_HELP, PAYLOAD_FORMATS, ProviderSettings, auth_header_names,
-                                    check_auth_header_name, check_headers, check_jwt_claims, check_jwt_secret,
-                                    check_template, check_url, client_certificate_problem)
 
 CUSTOM_SECRET_FIELDS = frozenset(name for kind in AUTH_TYPES.values() for name in kind["secrets"])
 # What to enter when an auth type's field is left blank.
@@ -470,7 +465,7 @@ class CustomCredentialForm(CredentialNameForm):
         filters=[strip],
         validators=[DataRequired(_l("Enter the URL the messages are sent to, e.g. https://api.example.com/messages."))],
     )
-    auth_type = SelectField(_l("Auth type"), choices=[_Choice(key, kind["label"]) for key, kind in AUTH_TYPES.items()],
+    auth_type = SelectField(_l("Auth type"), choices=[SelectChoice(key, kind["label"]) for key, kind in AUTH_TYPES.items()],
                             default="api_key", validate_choice=False)
     api_key_header = StringField(FIELD_LABELS["api_key_header"], default="X-API-Key", filters=[strip])
     api_key = PasswordField(FIELD_LABELS["api_key"], filters=[strip])
@@ -484,7 +479,7 @@ class CustomCredentialForm(CredentialNameForm):
     hmac_secret = PasswordField(FIELD_LABELS["hmac_secret"])
     hmac_header = StringField(FIELD_LABELS["hmac_header"], default="X-Signature", filters=[strip])
     hmac_algorithm = SelectField(FIELD_LABELS["hmac_algorithm"],
-                                 choices=[_Choice(key, label) for key, label in HMAC_ALGORITHM_LABELS.items()],
+                                 choices=[SelectChoice(key, label) for key, label in HMAC_ALGORITHM_LABELS.items()],
                                  default="sha256", validate_choice=False)
     jwt_secret = PasswordField(FIELD_LABELS["jwt_secret"])
     jwt_claims = TextAreaField(FIELD_LABELS["jwt_claims"], default="{}", filters=[one_line_break, strip])
@@ -492,7 +487,7 @@ class CustomCredentialForm(CredentialNameForm):
     client_key = SecretTextAreaField(FIELD_LABELS["client_key"], filters=[one_line_break, strip])
     headers = FieldList(FormField(HeaderRowForm), label=_l("Headers"), max_entries=50)
     payload_format = SelectField(_l("Payload format"),
-                                 choices=[_Choice(key, label) for key, label in PAYLOAD_FORMATS.items()],
+                                 choices=[SelectChoice(key, label) for key, label in PAYLOAD_FORMATS.items()],
                                  default="json", validate_choice=False)
     payload_template = TextAreaField(_l("Provider payload"), filters=[one_line_break])
 
