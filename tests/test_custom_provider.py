@@ -224,8 +224,8 @@ def test_send_refuses_unsafe_urls_before_connecting(provider_endpoint, app):
     assert provider_endpoint.requests == []
     # In the app, ALLOW_PRIVATE_PROVIDER_URLS decides.
     settings.provider_url = provider_endpoint.url()
+    app.config["ALLOW_PRIVATE_PROVIDER_URLS"] = False  # as in production
     with app.test_request_context():
-        assert app.config["ALLOW_PRIVATE_PROVIDER_URLS"] is False
         with pytest.raises(ProviderError, match="loopback"):
             send(settings, TO, FROM, "m")
         app.config["ALLOW_PRIVATE_PROVIDER_URLS"] = True
@@ -750,6 +750,7 @@ def test_each_problem_is_put_next_to_its_field(form_context):
 
 
 def test_the_form_refuses_private_urls_unless_allowed(form_context):
+    form_context.config["ALLOW_PRIVATE_PROVIDER_URLS"] = False  # as in production
     form = make_form(form_context, form_data(), allow_private=None)  # the app's setting: off
     assert errors_of(form) == {"provider_url": [f"127.0.0.1 is a loopback address. {PUBLIC_ONLY}"]}
     form = make_form(form_context, form_data(auth_type="oauth2", oauth_token_url="https://10.0.0.8/token",
