@@ -5,7 +5,6 @@ import datetime
 import hashlib
 import hmac
 import json
-import os
 import stat
 import tempfile
 import time
@@ -15,8 +14,7 @@ import jwt
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tests.provider_endpoints import Answer, authority, make_authority, mtls_endpoint, oauth_token_route  # noqa: F401
-from tests.provider_endpoints import provider_endpoint  # noqa: F401
+from tests.provider_endpoints import Answer, make_authority, oauth_token_route
 from wizard import custom_provider
 from wizard.custom_provider import (AUTH_TYPES, HMAC_TIMESTAMP_HEADER, MAX_ANSWER, REDACTED, ProviderError,
                                     ProviderSettings, check_client_certificate, check_headers, check_template,

@@ -3,7 +3,6 @@ import os
 
 import peewee
 import pytest
-from click.testing import CliRunner
 
 from app import create_app
 from tests.conftest import ENCRYPTION_KEY, open_test_database

@@ -490,7 +490,7 @@ def test_other_pages_include_the_waiting_panel_with_waiting_state(app, credentia
         panel = render_template_string('{% include "events/_waiting.html" %}',
                                        credential=ApiCredential.get_by_id(credential), **waiting_state(credential))
     assert "Waiting for the first event from Twilio…" in panel and "Main Twilio" in panel
-    assert f'<a href="/credentials">Check again</a>' in panel
+    assert '<a href="/credentials">Check again</a>' in panel
 
 
 def test_csrf_stays_on_for_the_client(app, admin):

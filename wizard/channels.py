@@ -12,7 +12,7 @@ from wizard import audit, verification
 from wizard.db import database
 from wizard.forms import CHANNELS, SMS_TYPES, ChannelConfigurationForm
 from wizard.models import ApiCredential, ChannelConfiguration, utcnow
-from wizard.sandboxes import current_sandbox
+from wizard.sandboxes import current_sandbox, get_here
 from wizard.web import is_htmx, redirect_to, render
 
 bp = Blueprint("channels", __name__, url_prefix="/channels")
@@ -33,16 +33,7 @@ class EditConflict(Exception):
 # --- Reading ---------------------------------------------------------------------------
 
 def _get(configuration_id) -> ChannelConfiguration:
-    configuration = ChannelConfiguration.get_or_none(ChannelConfiguration.id == configuration_id)
-    if configuration is None:
-        abort(404)
-    sandbox = current_sandbox()
-    if configuration.sandbox_id != sandbox.id:
-        # Every list is per sandbox; so is every page, or a switch would show another sandbox's work.
-        flash(_("Channel configuration %(name)s belongs to sandbox %(sandbox)s. Switch to that sandbox to open it.",
-                name=configuration.name, sandbox=configuration.sandbox.name), "error")
-        abort(redirect_to(url_for("channels.index")))
-    return configuration
+    return get_here(ChannelConfiguration, configuration_id, "channels.index")
 
 
 def _snapshot(configuration: ChannelConfiguration) -> dict:

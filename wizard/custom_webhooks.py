@@ -28,7 +28,7 @@ from wizard.forms import CONTROL_CHARACTERS, strip
 from wizard.messages import record_status
 from wizard.models import ApiCredential, CredentialNumber, CustomWebhook, InboundMessage, utcnow
 from wizard.payload_shape import REQUIRED, ShapeMismatch
-from wizard.sandboxes import current_sandbox
+from wizard.sandboxes import current_sandbox, get_here
 from wizard.web import is_htmx, redirect_to, render, webhook
 
 bp = Blueprint("custom_webhooks", __name__, url_prefix="/webhooks/custom")
@@ -278,15 +278,7 @@ def list_context() -> dict:
 
 
 def _get(webhook_id) -> CustomWebhook:
-    found = CustomWebhook.get_or_none(CustomWebhook.id == webhook_id)
-    if found is None:
-        abort(404)
-    if found.sandbox_id != current_sandbox().id:
-        # Every list is per sandbox; so is every page.
-        flash(_("Webhook %(name)s belongs to sandbox %(sandbox)s. Switch to that sandbox to open it.",
-                name=found.name, sandbox=found.sandbox.name), "error")
-        abort(redirect_to(url_for("custom_webhooks.index")))
-    return found
+    return get_here(CustomWebhook, webhook_id, "custom_webhooks.index")
 
 
 def _snapshot(custom_webhook: CustomWebhook) -> dict:

@@ -1,6 +1,8 @@
 """Sandboxes: named environments; the one chosen in the header scopes every list."""
 from flask import Blueprint, abort, flash, g, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField
 
 from wizard import audit
 from wizard.db import database
@@ -9,6 +11,12 @@ from wizard.models import Sandbox, User
 from wizard.web import is_htmx, redirect_to, render, safe_return
 
 bp = Blueprint("sandboxes", __name__, url_prefix="/sandboxes")
+
+
+class PracticeSandboxForm(SandboxForm):
+    """A sandbox's name, and whether it is a practice sandbox (Twilio answered by the app's simulator)."""
+
+    is_practice = BooleanField(_l("Practice sandbox"))
 
 
 def current_sandbox() -> Sandbox:
@@ -21,6 +29,20 @@ def current_sandbox() -> Sandbox:
             Sandbox.select().order_by(Sandbox.id).first()
         )
     return g.sandbox
+
+
+def get_here(model, object_id, list_endpoint: str):
+    """A configuration object of the current sandbox by id: 404 when there is none, and one of
+    another sandbox leads back to the list saying where it is (every page is per sandbox, as
+    every list is, or switching would show another sandbox's work)."""
+    found = model.get_or_none(model.id == object_id)
+    if found is None:
+        abort(404)
+    if found.sandbox_id != current_sandbox().id:
+        flash(_("%(kind)s %(name)s belongs to sandbox %(sandbox)s. Switch to that sandbox to open it.",
+                kind=model.kind, name=found.name, sandbox=found.sandbox.name), "error")
+        abort(redirect_to(url_for(list_endpoint)))
+    return found
 
 
 def usages(sandbox: Sandbox) -> list[str]:
@@ -38,7 +60,9 @@ def usages(sandbox: Sandbox) -> list[str]:
 def header_sandboxes():
     if g.get("user") is None:
         return {}
-    return {"current_sandbox": current_sandbox(), "all_sandboxes": list(Sandbox.select().order_by(Sandbox.name_key))}
+    sandbox = current_sandbox()
+    return {"current_sandbox": sandbox, "all_sandboxes": list(Sandbox.select().order_by(Sandbox.name_key)),
+            "practice_sandbox": bool(sandbox and sandbox.is_practice)}
 
 
 def _list_page(form, status=200):
@@ -48,11 +72,15 @@ def _list_page(form, status=200):
 
 @bp.route("", methods=["GET", "POST"])
 def index():
-    form = SandboxForm()
+    form = PracticeSandboxForm()
     if form.validate_on_submit():
         with database.atomic():
-            sandbox = Sandbox.create(name=form.name.data, name_key=Sandbox.key_for(form.name.data))
-            audit.record("create", sandbox, {"name": [None, sandbox.name]})
+            sandbox = Sandbox.create(name=form.name.data, name_key=Sandbox.key_for(form.name.data),
+                                     is_practice=form.is_practice.data)
+            changes = {"name": [None, sandbox.name]}
+            if sandbox.is_practice:
+                changes["is_practice"] = [None, True]
+            audit.record("create", sandbox, changes)
         flash(_("Sandbox %(name)s created.", name=sandbox.name), "success")
         return redirect_to(url_for("sandboxes.index"))
     return _list_page(form, status=422 if form.errors else 200)
@@ -69,14 +97,22 @@ def _get(sandbox_id) -> Sandbox:
 def detail(sandbox_id):
     """The sandbox's page, where it is renamed; for htmx, its row in the list."""
     sandbox = _get(sandbox_id)
-    form = SandboxForm(sandbox=sandbox, data={"name": sandbox.name})
+    form = PracticeSandboxForm(sandbox=sandbox, data={"name": sandbox.name, "is_practice": sandbox.is_practice})
     if form.validate_on_submit():
-        before = sandbox.name
+        before = {"name": sandbox.name, "is_practice": sandbox.is_practice}
         with database.atomic():
             sandbox.name, sandbox.name_key = form.name.data, Sandbox.key_for(form.name.data)
+            sandbox.is_practice = form.is_practice.data
             sandbox.save()
-            audit.record("update", sandbox, audit.diff({"name": before}, {"name": sandbox.name}))
-        flash(_("Sandbox renamed to %(name)s.", name=sandbox.name), "success")
+            changes = audit.diff(before, {"name": sandbox.name, "is_practice": sandbox.is_practice})
+            audit.record("update", sandbox, changes)
+        if "is_practice" in changes and "name" not in changes:
+            flash(_("Sandbox %(name)s is now a practice sandbox: the Twilio simulator answers its Twilio calls.",
+                    name=sandbox.name) if sandbox.is_practice else
+                  _("Sandbox %(name)s is no longer a practice sandbox: its Twilio calls go to Twilio.",
+                    name=sandbox.name), "success")
+        else:
+            flash(_("Sandbox renamed to %(name)s.", name=sandbox.name), "success")
         if not is_htmx():
             return redirect_to(url_for("sandboxes.index"))
     # A failed inline rename keeps the row a form, with the error and what was typed.
@@ -89,7 +125,7 @@ def detail(sandbox_id):
 def edit(sandbox_id):
     """The row as an inline rename form (htmx); without JavaScript, the sandbox's page."""
     sandbox = _get(sandbox_id)
-    form = SandboxForm(sandbox=sandbox, data={"name": sandbox.name})
+    form = PracticeSandboxForm(sandbox=sandbox, data={"name": sandbox.name, "is_practice": sandbox.is_practice})
     return render("sandboxes/detail.html", "sandboxes/_row_form.html", sandbox=sandbox, form=form,
                   used_by=usages(sandbox))
 
