@@ -1,7 +1,11 @@
-"""API credentials: the list, edit, delete and Verify SMS connection."""
+"""API credentials: the list, edit, delete and Verify SMS connection (Twilio), and the
+custom-provider credentials (vendor Custom) beside them: create, edit, Send test request."""
+import dataclasses
+import json
 import math
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import peewee
 from flask import Blueprint, abort, current_app, flash, render_template, request, url_for
@@ -9,14 +13,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from wizard import audit, twilio_api, verification, webhooks
+from wizard import audit, custom_provider, twilio_api, verification, webhooks
+from wizard.custom_provider import AUTH_TYPES, FIELD_LABELS, REDACTED, ProviderError, ProviderSettings
 from wizard.db import database
-from wizard.forms import (CredentialNameForm, MessagingServiceForm, TwilioAccountForm, e164_validator,
+from wizard.forms import (CUSTOM_FIELD_HELP, CUSTOM_SECRET_FIELDS, E164, CredentialNameForm, CustomCredentialForm,
+                          MessagingServiceForm, TwilioAccountForm, custom_credential_data, e164_validator,
                           incoming_numbers_form, no_spaces)
-from wizard.models import ApiCredential, ChannelConfiguration, CredentialNumber, Sandbox, utcnow
+from wizard.models import ApiCredential, ChannelConfiguration, CredentialNumber, CustomWebhook, Sandbox, utcnow
 from wizard.sandboxes import current_sandbox
 from wizard.twilio_api import TwilioError, TwilioUnreachable
 from wizard.verification import CheckFailed, twilio_says
@@ -333,8 +340,11 @@ CHECKED_FIELDS = ("name", "account_sid", "messaging_service_sid")
 
 @bp.route("/<int:credential_id>", methods=["GET", "POST"])
 def detail(credential_id):
-    """The credential's page: the edit form. `?_field=` checks one field as the admin leaves it."""
-    credential = _get_twilio(credential_id)
+    """The credential's page: the edit form. `?_field=` checks one field as the admin leaves it.
+    A custom provider's credential has a form of its own (custom_credential_page)."""
+    credential = _get(credential_id)
+    if credential.vendor == "custom":
+        return custom_credential_page(credential)
     sandboxes = _sandboxes()
     form = credential_form_class(sandboxes)(
         credential_id=credential.id, token_stored=True,
@@ -380,14 +390,34 @@ def detail(credential_id):
 
 def refusal_to_delete(credential: ApiCredential) -> str | None:
     users = [c.name for c in configurations_using([credential.id]).get(credential.id, [])]
-    if not users:
-        return None
-    return ngettext(
-        "API credential %(name)s is used by channel configuration %(users)s and cannot be deleted. "
-        "Delete that configuration or give it another credential first.",
-        "API credential %(name)s is used by channel configurations %(users)s and cannot be deleted. "
-        "Delete those configurations or give them another credential first.",
-        len(users), name=credential.name, users=", ".join(users))
+    if users:
+        return ngettext(
+            "API credential %(name)s is used by channel configuration %(users)s and cannot be deleted. "
+            "Delete that configuration or give it another credential first.",
+            "API credential %(name)s is used by channel configurations %(users)s and cannot be deleted. "
+            "Delete those configurations or give them another credential first.",
+            len(users), name=credential.name, users=", ".join(users))
+    # A custom provider's webhooks name the credential they belong to; the database keeps it while they do.
+    hooks = [w.name for w in CustomWebhook.select().where(CustomWebhook.credential == credential.id)
+             .order_by(CustomWebhook.name_key)]
+    if hooks:
+        return ngettext(
+            "API credential %(name)s is used by webhook %(users)s and cannot be deleted. "
+            "Delete that webhook or give it another credential first.",
+            "API credential %(name)s is used by webhooks %(users)s and cannot be deleted. "
+            "Delete those webhooks or give them another credential first.",
+            len(hooks), name=credential.name, users=", ".join(hooks))
+    return None
+
+
+def _deleted_fields(credential: ApiCredential) -> dict:
+    """What the audit keeps of a deleted credential: its plain fields, never a secret."""
+    if credential.vendor == "custom":
+        state = _custom_snapshot(credential, {}, [])
+    else:
+        state = {"name": credential.name, "account_sid": credential.account_sid,
+                 "messaging_service_sid": credential.messaging_service_sid}
+    return {name: [value, None] for name, value in state.items() if value not in (None, "", [], {})}
 
 
 @bp.route("/<int:credential_id>/delete", methods=["GET", "POST"])
@@ -400,9 +430,8 @@ def delete(credential_id):
     if refusal is None:
         try:
             with database.atomic():
-                audit.record("delete", credential, {
-                    "name": [credential.name, None], "account_sid": [credential.account_sid, None],
-                    "messaging_service_sid": [credential.messaging_service_sid, None]})
+                audit.record("delete", credential, _deleted_fields(credential),
+                             secret_fields=ApiCredential.SECRET_FIELDS)
                 CredentialNumber.delete().where(CredentialNumber.credential == credential.id).execute()
                 credential.delete_instance()
         except peewee.IntegrityError:
@@ -511,3 +540,363 @@ def message(credential_id, message_sid):
     return render("credentials/verify.html", "credentials/_message.html", credential=credential,
                   form=SmsTestForm(formdata=None), segments=count_segments(""), statuses=MESSAGE_STATUS,
                   sent=sent, message_sid=message_sid, message_error=error)
+
+
+# --- Custom provider credentials ----------------------------------------------------------
+# A credential with vendor Custom is a provider's HTTP API (wizard/custom_provider.py): its
+# URL, auth type, headers and payload template, and a sender number per sandbox. The RCS flow
+# creates them too; here they are created outside it, edited, and verified by a test request.
+
+# Where a new credential starts: a JSON payload with the three values the platform fills in.
+EXAMPLE_TEMPLATE = '{\n  "from": "{{fromNumber}}",\n  "to": "{{toNumber}}",\n  "text": "{{message}}"\n}'
+# The preview's sender until one is typed: Twilio's magic test number, never a real phone.
+SAMPLE_NUMBER = "+15005550006"
+# How much of a failing answer the credential keeps as the reason it is not verified.
+MAX_REASON = 300
+HEADER_ROW = re.compile(r"^headers-(\d+)-(name|value)$")
+
+
+def custom_form_class(sandboxes):
+    """The custom credential form (the RCS step's) with a sender number per sandbox and the version."""
+
+    class CustomCredentialPageForm(CustomCredentialForm, incoming_numbers_form(sandboxes)):
+        version = HiddenField()
+
+    return CustomCredentialPageForm
+
+
+def stored_secrets(credential: ApiCredential | None) -> dict:
+    """Secret name -> value as stored (decrypted); never rendered, only kept when left blank."""
+    return ProviderSettings.from_credential(credential).auth_secrets if credential is not None else {}
+
+
+def _custom_form(sandboxes, credential: ApiCredential | None, **kwargs):
+    form = custom_form_class(sandboxes)(credential_id=credential.id if credential else None,
+                                        stored_secrets=stored_secrets(credential), **kwargs)
+    for sandbox in sandboxes:
+        # A custom provider sends from this number; "incoming" is the Twilio credential's word.
+        form[f"number_{sandbox.id}"].label.text = _("Sender number for %(name)s", name=sandbox.name)
+    return form
+
+
+def _custom_initial(credential: ApiCredential, sandboxes) -> dict:
+    data = custom_credential_data(ProviderSettings.from_credential(credential))
+    data["version"] = str(credential.version)
+    numbers = credential.numbers_by_sandbox()
+    for sandbox in sandboxes:
+        data[f"use_{sandbox.id}"] = sandbox.id in numbers
+        data[f"number_{sandbox.id}"] = numbers.get(sandbox.id, "")
+    return data
+
+
+def _new_custom_data(name: str) -> dict:
+    """A new credential: the name typed in the SMS flow's vendor step, if any, used in this sandbox."""
+    return {"name": name, "payload_template": EXAMPLE_TEMPLATE, f"use_{current_sandbox().id}": True}
+
+
+def with_header_rows_changed(formdata, action: str, argument: str) -> MultiDict:
+    """The posted form with a header row added at the end, or row `argument` removed; rows renumbered."""
+    rows, rest = {}, MultiDict()
+    for key, value in formdata.items(multi=True):
+        match = HEADER_ROW.match(key)
+        if match:
+            rows.setdefault(int(match.group(1)), {})[match.group(2)] = value
+        else:
+            rest.add(key, value)
+    ordered = [rows[index] for index in sorted(rows)]
+    if action == "add_header":
+        ordered.append({"name": "", "value": ""})
+    elif argument.isdigit() and int(argument) < len(ordered):
+        del ordered[int(argument)]
+    for index, row in enumerate(ordered):
+        rest.add(f"headers-{index}-name", row.get("name", ""))
+        rest.add(f"headers-{index}-value", row.get("value", ""))
+    return rest
+
+
+def _sender_in_form(form, sandboxes) -> str:
+    """The number a preview sends from: the one typed for this sandbox, else any typed, else a sample."""
+    here = current_sandbox().id
+    typed = [(sandbox.id != here, form[f"number_{sandbox.id}"].data or "") for sandbox in sandboxes
+             if form[f"use_{sandbox.id}"].data]
+    return next((number for _elsewhere, number in sorted(typed) if E164.match(number)), SAMPLE_NUMBER)
+
+
+def preview_request(form, sandboxes) -> dict:
+    """The request a send would make from what is typed now, secrets redacted; or why there is none."""
+    settings = form.provider_settings()
+    sender = _sender_in_form(form, sandboxes)
+    check = custom_provider.check_template(settings.payload_template, settings.payload_format)
+    try:
+        prepared = custom_provider.prepare(settings, sender, sender, _("Test message"))
+    except ProviderError as error:
+        return {"preview": None, "preview_problem": error.message, "preview_warnings": check.warnings}
+    return {"preview": custom_provider.redact(prepared, settings.secret_values()), "preview_problem": None,
+            "preview_warnings": check.warnings}
+
+
+def _custom_snapshot(credential: ApiCredential, numbers: dict[int, str], sandboxes) -> dict:
+    """The audited fields, a sender number for every sandbox (None where unused); never a secret."""
+    state = {
+        "name": credential.name,
+        "provider_name": credential.provider_name,
+        "provider_url": credential.provider_url,
+        "auth_type": credential.auth_type,
+        "auth_settings": json.loads(credential.auth_settings or "{}"),
+        "headers": json.loads(credential.headers or "[]"),
+        "payload_format": credential.payload_format,
+        "payload_template": credential.payload_template,
+        "verification_state": credential.verification_state,
+    }
+    for sandbox in sandboxes:
+        state[f"number ({sandbox.name})"] = numbers.get(sandbox.id)
+    return state
+
+
+def _secrets_of(columns: dict) -> dict:
+    return json.loads(columns.get("auth_secrets") or "{}")
+
+
+def create_custom_credential(form, sandboxes) -> ApiCredential:
+    """The credential and its sender numbers, audited, in one transaction. Never verified yet:
+    only a test request the provider answers 2xx verifies it."""
+    columns = form.provider_settings().to_columns()
+    chosen = form.chosen()
+    with database.atomic():
+        credential = ApiCredential.create(**columns, verification_state="never")
+        for sandbox_id, number in chosen.items():
+            CredentialNumber.create(credential=credential, sandbox=sandbox_id, phone_number=number)
+        changes = audit.diff({}, _custom_snapshot(credential, chosen, sandboxes))
+        if _secrets_of(columns):
+            changes["auth_secrets"] = [None, "set"]
+        audit.record("create", credential, changes, secret_fields=ApiCredential.SECRET_FIELDS)
+    return credential
+
+
+def save_custom_credential(form, credential: ApiCredential, sandboxes) -> list[str]:
+    """Write the form over the credential, if nobody saved it since the form was opened; blank
+    secrets keep the stored ones. Another URL, auth or secret must be verified again. Returns
+    what the admin should be told besides "saved"; raises EditConflict."""
+    stored_numbers = credential.numbers_by_sandbox()
+    before = _custom_snapshot(credential, stored_numbers, sandboxes)
+    columns = form.provider_settings().to_columns()
+    secrets_changed = _secrets_of(columns) != json.loads(credential.auth_secrets or "{}")
+    reverify = (secrets_changed or columns["provider_url"] != credential.provider_url
+                or columns["auth_type"] != credential.auth_type
+                or json.loads(columns["auth_settings"]) != json.loads(credential.auth_settings or "{}"))
+    values = {getattr(ApiCredential, name): value for name, value in columns.items()}
+    values.update({ApiCredential.version: ApiCredential.version + 1, ApiCredential.updated_at: utcnow()})
+    notes = []
+    if reverify:
+        values.update({ApiCredential.verification_state: "never", ApiCredential.verified_at: None,
+                       ApiCredential.verification_error: None,
+                       # A token fetched with the old settings is of no use to the new ones.
+                       ApiCredential.oauth_token: None, ApiCredential.oauth_expires_at: None})
+        if credential.verification_state != "never":
+            notes.append(_("The provider URL, auth or a secret changed: send a test request to verify API "
+                           "credential %(name)s again.", name=form.name.data))
+    chosen = form.chosen()
+    with database.atomic():
+        updated = (ApiCredential.update(values)
+                   .where(ApiCredential.id == credential.id, ApiCredential.version == _version(form))
+                   .execute())
+        if not updated:
+            raise EditConflict()
+        CredentialNumber.delete().where(CredentialNumber.credential == credential.id,
+                                        CredentialNumber.sandbox.not_in(list(chosen))).execute()
+        for sandbox_id, number in chosen.items():
+            if sandbox_id not in stored_numbers:
+                CredentialNumber.create(credential=credential.id, sandbox=sandbox_id, phone_number=number)
+            elif stored_numbers[sandbox_id] != number:
+                CredentialNumber.update(phone_number=number).where(
+                    CredentialNumber.credential == credential.id, CredentialNumber.sandbox == sandbox_id).execute()
+                notes += _follow_new_number(credential, sandbox_id, number)
+        saved = ApiCredential.get_by_id(credential.id)
+        changes = audit.diff(before, _custom_snapshot(saved, chosen, sandboxes))
+        if secrets_changed:
+            changes["auth_secrets"] = audit.SECRET_MARK
+        audit.record("update", saved, changes, secret_fields=ApiCredential.SECRET_FIELDS)
+    return notes
+
+
+def edit_custom_credential(form, credential: ApiCredential, sandboxes) -> list[str] | None:
+    """Save, unless a sandbox still in use was unticked (None, the reasons on its field).
+    Raises EditConflict."""
+    if _version(form) != credential.version:
+        raise EditConflict()
+    in_use = sandboxes_in_use(form, credential, sandboxes)
+    for sandbox_id, refusal in in_use.items():
+        form[f"use_{sandbox_id}"].errors.append(refusal)
+    if in_use:
+        return None
+    return save_custom_credential(form, credential, sandboxes)
+
+
+def _custom_page(form, credential: ApiCredential | None, sandboxes, status=200,
+                 fragment="credentials/custom/_form.html", preview=True, **context):
+    action_url = (url_for("credentials.detail", credential_id=credential.id) if credential
+                  else url_for("credentials.new_custom"))
+    if preview:
+        context.update(preview_request(form, sandboxes))
+    used_by = configurations_using([credential.id]).get(credential.id, []) if credential else []
+    return render("credentials/custom/detail.html" if credential else "credentials/custom/new.html", fragment,
+                  status=status, form=form, credential=credential, sandboxes=sandboxes, step_url=action_url,
+                  CUSTOM_FIELD_HELP=CUSTOM_FIELD_HELP, used_by=used_by, vendors=VENDORS,
+                  # Typed secrets are never sent back: their fields ask for them again.
+                  typed_secrets=[name for name in CUSTOM_SECRET_FIELDS if request.form.get(name)],
+                  **context, **_links())
+
+
+def custom_credential_page(credential: ApiCredential | None):
+    """Create (credential None) or edit a custom credential. Besides Save, a POST's `action` is one
+    of the shared field template's buttons: auth_fields (the auth type changed), add_header,
+    remove_header:N, preview; `_field` checks one field as the admin leaves it (htmx)."""
+    sandboxes = _sandboxes()
+    if request.method == "GET":
+        data = (_custom_initial(credential, sandboxes) if credential
+                else _new_custom_data(request.args.get("name", "")))
+        return _custom_page(_custom_form(sandboxes, credential, data=data), credential, sandboxes,
+                            preview=credential is not None)
+    action, _colon, argument = request.form.get("action", "save").partition(":")
+    formdata = request.form
+    if action in ("add_header", "remove_header"):
+        formdata = with_header_rows_changed(request.form, action, argument)
+    form = _custom_form(sandboxes, credential, formdata=formdata)
+    field_name = request.form.get("_field")
+    if is_htmx() and field_name and field_name in form:
+        form.validate()  # only this field's messages are shown; nothing is saved
+        return render_template("_field_fragment.html", f=form[field_name]), 422 if form[field_name].errors else 200
+    if action == "preview":
+        return _custom_page(form, credential, sandboxes, fragment="credentials/custom/_preview.html")
+    if action in ("auth_fields", "add_header", "remove_header"):
+        return _custom_page(form, credential, sandboxes)  # htmx takes just the part it swaps
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            if credential is None:
+                created = create_custom_credential(form, sandboxes)
+                flash(_("API credential %(name)s created. Send a test request to verify it.", name=created.name),
+                      "success")
+                notes = []
+            else:
+                notes = edit_custom_credential(form, credential, sandboxes)
+                if notes is not None:
+                    flash(_("API credential %(name)s saved.", name=form.name.data), "success")
+            if notes is not None:
+                for note in [*form.warnings, *notes]:
+                    flash(note, "warning")
+                return redirect_to(url_for("credentials.index"))
+        except peewee.IntegrityError:
+            # Another credential took the name between the check and the save.
+            form.name.errors.append(_("An API credential with this name already exists."))
+        except EditConflict:
+            conflict = ApiCredential.get_by_id(credential.id)
+            form.version.data = str(conflict.version)  # saving again now overwrites, knowingly
+    return _custom_page(form, credential, sandboxes, status=409 if conflict else 422, conflict=conflict,
+                        conflict_numbers=numbers_of([credential.id]).get(credential.id, []) if conflict else [])
+
+
+@bp.route("/custom/new", methods=["GET", "POST"])
+def new_custom():
+    """A new credential with vendor Custom; `?name=` fills in the name (the SMS flow's vendor choice)."""
+    return custom_credential_page(None)
+
+
+# --- Send test request -----------------------------------------------------------------
+
+def _get_custom(credential_id) -> ApiCredential:
+    credential = _get(credential_id)
+    if credential.vendor != "custom":
+        abort(404)
+    return credential
+
+
+def sender_number(credential: ApiCredential) -> str:
+    """The credential's sender number in the current sandbox, else in any sandbox."""
+    numbers = sorted(credential.numbers, key=lambda n: (n.sandbox_id != current_sandbox().id, n.sandbox_id))
+    return numbers[0].phone_number if numbers else SAMPLE_NUMBER
+
+
+def _hidden(text: str, secrets) -> str:
+    """A provider may echo what it was sent: its answer is shown with the secrets hidden."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def verification_outcome(answer: custom_provider.ProviderAnswer | None, problem: str | None) -> tuple[str, str | None]:
+    """(verification state, reason): a 2xx answer verifies the credential, anything else fails it."""
+    if answer is not None and answer.ok:
+        return "verified", None
+    if answer is not None:
+        body = " ".join(answer.body.split())
+        reason = _("The provider answered %(status)s %(reason)s: %(body)s", status=answer.status,
+                   reason=answer.reason, body=body) if body else _(
+            "The provider answered %(status)s %(reason)s.", status=answer.status, reason=answer.reason)
+        return "failed", reason[:MAX_REASON]
+    return "failed", (problem or "")[:MAX_REASON]
+
+
+def send_test_request(credential: ApiCredential, to: str, message: str) -> dict:
+    """Send the real request and record the outcome on the credential; the context to show it."""
+    settings = ProviderSettings.from_credential(credential)  # with the row's OAuth token cache
+    secrets = settings.secret_values()
+    sender = sender_number(credential)
+    context = {"sender": sender, "sent_request": None, "answer": None, "test_problem": None}
+    try:
+        prepared = custom_provider.prepare(settings, to, sender, message)
+        context["sent_request"] = custom_provider.redact(prepared, secrets)
+        answer = custom_provider.send(settings, to, sender, message)
+    except ProviderError as error:
+        context["test_problem"] = _hidden(error.message, secrets)
+    else:
+        context["answer"] = dataclasses.replace(
+            answer, body=_hidden(answer.body, secrets),
+            headers=[(name, _hidden(value, secrets)) for name, value in answer.headers])
+    state, reason = verification_outcome(context["answer"], context["test_problem"])
+    # Not an edit (no new version), and only for the settings that were tested.
+    ApiCredential.update(verification_state=state, verification_error=reason,
+                         verified_at=utcnow() if state == "verified" else credential.verified_at).where(
+        ApiCredential.id == credential.id, ApiCredential.version == credential.version).execute()
+    context["outcome"], context["outcome_reason"] = state, reason
+    return context
+
+
+def _test_page(credential, form, status=200, **context):
+    context.setdefault("sender", sender_number(credential))
+    return render("credentials/custom/test.html", "credentials/custom/_test_section.html", status=status,
+                  credential=credential, form=form, **context)
+
+
+@bp.route("/<int:credential_id>/test", methods=["GET", "POST"])
+def send_test(credential_id):
+    """Send test request: a real request to the provider with the Number and Message typed; its
+    answer is shown, never stored (reloading would send it again), and a 2xx verifies the credential."""
+    credential = _get_custom(credential_id)
+    form = SmsTestForm()
+    if not form.validate_on_submit():
+        return _test_page(credential, form, status=422 if form.errors else 200)
+    context = send_test_request(credential, form.number.data, form.message.data)
+    return _test_page(ApiCredential.get_by_id(credential.id), form, **context)
+
+
+# --- The list's words for a custom credential ----------------------------------------------
+
+@dataclass(frozen=True)
+class CustomFacts:
+    host: str
+    auth_type: str
+    secrets: tuple[str, ...]  # the labels of the secrets it has stored (never their values)
+
+
+def custom_facts(credential: ApiCredential) -> CustomFacts:
+    host = urlsplit(credential.provider_url or "").hostname or ""
+    kind = AUTH_TYPES.get(credential.auth_type or "", {"label": credential.auth_type or "", "secrets": ()})
+    stored = json.loads(credential.auth_secrets or "{}")
+    return CustomFacts(host, str(kind["label"]), tuple(str(FIELD_LABELS[name]) for name in kind["secrets"]
+                                                       if stored.get(name)))
+
+
+@bp.context_processor
+def list_helpers():
+    return {"custom_facts": custom_facts}
