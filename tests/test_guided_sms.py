@@ -254,3 +254,14 @@ def test_sandbox_names_are_escaped_in_the_numbers_step(signed_in, app, fake_twil
     page = text(response)
     assert "<b>bold</b>" not in page
     assert "&lt;b&gt;bold&lt;/b&gt;" in page
+
+
+def test_vendor_custom_leads_to_the_custom_credential_page(signed_in, app):
+    first = start(signed_in)
+    signed_in.get(first)
+    response = signed_in.post(first, {"vendor": "custom", "name": "Acme SMS"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/credentials/custom/new?name=Acme+SMS"
+    assert 'value="Acme SMS"' in text(signed_in.get(response.headers["Location"]))
+    with app.app_context(), database.connection_context():
+        assert GuidedRun.select().count() == 0  # this run ended there
