@@ -103,7 +103,7 @@ def run_wrk(url, requests_file, seconds, connections, threads=2):
             "p99": float(p99)}
 
 
-def main(seconds=20, connections=32, workers=2, threads=8, out=print):
+def main(seconds=20, connections=32, workers=1, threads=16, out=print):
     ensure_wrk()
     folder = Path(tempfile.mkdtemp())
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}", "SECRET_KEY": "bench",
@@ -167,7 +167,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=16)
     args = parser.parse_args()
     main(args.seconds, args.connections, args.workers, args.threads)

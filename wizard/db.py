@@ -17,6 +17,11 @@ class BaseModel(peewee.Model):
         database = database
 
 
+def placeholder() -> str:
+    """The database's parameter placeholder (? for SQLite, %s for PostgreSQL), for hand-written SQL."""
+    return database.obj.param
+
+
 def all_models() -> list[type[BaseModel]]:
     """Every table class of the app, however deep its inheritance."""
     pending, found = list(BaseModel.__subclasses__()), []

@@ -6,9 +6,8 @@ and a message's current status only ever moves forward (a late `sent` never repl
 """
 import json
 
-import peewee
 
-from wizard.db import database
+from wizard.db import database, placeholder
 from wizard.models import InboundMessage, OutboundMessage, StatusEvent, utcnow
 
 # How far along a message is; a final state is never replaced by an earlier one.
@@ -27,36 +26,52 @@ def moves_forward(current: str | None, new: str) -> bool:
     return PROGRESS.get(new, 0) >= PROGRESS.get(current, 0)
 
 
-def _progress(column):
-    return peewee.Case(column, [(status, rank) for status, rank in PROGRESS.items()], 0)
+def _progress_sql(column: str) -> str:
+    """The status's place in PROGRESS, as SQL (our own constants, so safe to inline)."""
+    whens = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in PROGRESS.items())
+    return f"(CASE {column} {whens} ELSE 0 END)"
+
+
+_FINAL_SQL = ", ".join(f"'{status}'" for status in sorted(FINAL))
+# Written out once, not built per call: this is the hot path of every status callback.
+# Both statements are plain SQL that SQLite (3.24+) and PostgreSQL share.
+_INSERT_STATUS = (
+    "INSERT INTO status_event (credential_id, sandbox_id, custom_webhook_id, source, message_sid, status, "
+    "error_code, params, signed, received_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) "
+    "ON CONFLICT (message_sid, status) DO NOTHING"
+)
+_UPSERT_OUTBOUND = (
+    "INSERT INTO outbound_message (credential_id, sandbox_id, message_sid, to_number, status, error_code, "
+    "updated_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}) ON CONFLICT (message_sid) DO UPDATE SET "
+    "status = excluded.status, error_code = excluded.error_code, updated_at = excluded.updated_at WHERE "
+    f"{_progress_sql('excluded.status')} >= {_progress_sql('outbound_message.status')} AND NOT "
+    f"(outbound_message.status IN ({_FINAL_SQL}) AND excluded.status NOT IN ({_FINAL_SQL}))"
+)
+
+
+def _id(value):
+    return getattr(value, "id", value)
 
 
 def record_status(*, sandbox, message_sid: str, status: str, error_code=None, params: dict, signed=True,
                   credential=None, source="twilio", custom_webhook=None) -> bool:
     """Store one status callback (once) and move the message's status forward; True if new.
 
-    Two statements, so that the webhook's hot path stays short: an insert that ignores
-    a duplicate, and an upsert whose update only ever moves the status forward.
+    Two statements: an insert that ignores a duplicate, and an upsert whose update only
+    ever moves the status forward.
     """
+    param = placeholder()
+    now = StatusEvent.received_at.db_value(utcnow())
     with database.atomic():
-        inserted = database.execute(StatusEvent.insert(
-            credential=credential, sandbox=sandbox, custom_webhook=custom_webhook, source=source,
-            message_sid=message_sid, status=status, error_code=error_code or None,
-            params=json.dumps(params, ensure_ascii=False), signed=signed,
-        ).on_conflict(conflict_target=[StatusEvent.message_sid, StatusEvent.status], action="IGNORE")).rowcount
+        inserted = database.execute_sql(_INSERT_STATUS.format(p=param), (
+            _id(credential), _id(sandbox), _id(custom_webhook), source, message_sid, status, error_code or None,
+            json.dumps(params, ensure_ascii=False), bool(signed), now,
+        )).rowcount
         if not inserted:
             return False  # the same message and status again: already stored
-        new, old = peewee.EXCLUDED.status, OutboundMessage.status
-        final = list(FINAL)
-        OutboundMessage.insert(
-            credential=credential, sandbox=sandbox, message_sid=message_sid, to_number=params.get("To", ""),
-            status=status, error_code=error_code or None, updated_at=utcnow(),
-        ).on_conflict(
-            conflict_target=[OutboundMessage.message_sid],
-            update={OutboundMessage.status: new, OutboundMessage.error_code: peewee.EXCLUDED.error_code,
-                    OutboundMessage.updated_at: peewee.EXCLUDED.updated_at},
-            where=(_progress(new) >= _progress(old)) & ~(old.in_(final) & new.not_in(final)),
-        ).execute()
+        database.execute_sql(_UPSERT_OUTBOUND.format(p=param), (
+            _id(credential), _id(sandbox), message_sid, params.get("To", ""), status, error_code or None, now,
+        ))
     return True
 
 
