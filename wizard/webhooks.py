@@ -1,5 +1,7 @@
 """Webhooks from Twilio: the URLs each credential and sandbox gets, applying them to the
 Messaging Service, and the receivers for inbound messages and delivery status."""
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from twilio.request_validator import RequestValidator
@@ -7,7 +9,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from wizard import audit, custom_webhooks, keywords, twilio_api
 from wizard.events import waiting_state
-from wizard.db import database, group_commit
+from wizard.db import database, group_commit, placeholder
 from wizard.messages import inbound_from_twilio, record_status
 from wizard.models import ApiCredential, CredentialNumber
 from wizard.sandboxes import current_sandbox
@@ -37,8 +39,9 @@ def webhook_urls(number: CredentialNumber) -> dict:
 
 
 def status_callback_url(number: CredentialNumber) -> str | None:
-    """The StatusCallback to pass when sending; only when Twilio can reach us."""
-    if not current_app.config["PUBLIC_BASE_URL"]:
+    """The StatusCallback to pass when sending; only when Twilio can reach us (the practice
+    sandbox's simulator always can: it calls the receivers in-process)."""
+    if not current_app.config["PUBLIC_BASE_URL"] and not number.sandbox.is_practice:
         return None
     return webhook_urls(number)["status"]
 
@@ -55,14 +58,38 @@ def reachability_warning() -> str | None:
 
 # --- receivers ---------------------------------------------------------------------
 
-def _accept(key: str) -> tuple[CredentialNumber, bool]:
+@dataclass(frozen=True)
+class Receiver:
+    """What a webhook URL names: its credential and sandbox, and the tokens that may sign."""
+
+    credential_id: int
+    sandbox_id: int
+    tokens: tuple
+    log_only: bool
+
+
+# Written out once: every webhook request asks it, and building it per call costs more than running it.
+_RECEIVER = ("SELECT n.credential_id, n.sandbox_id, c.auth_token, c.secondary_auth_token, c.webhook_log_only "
+             "FROM credential_number n JOIN api_credential c ON c.id = n.credential_id WHERE n.webhook_key = {p}")
+
+
+def _receiver(key: str) -> Receiver | None:
+    param = placeholder()
+    row = database.execute_sql(_RECEIVER.format(p=param), (key,)).fetchone()
+    if row is None:
+        return None
+    credential_id, sandbox_id, token, secondary, log_only = row
+    decrypt = ApiCredential.auth_token.python_value
+    return Receiver(credential_id, sandbox_id, tuple(decrypt(t) for t in (token, secondary) if t), bool(log_only))
+
+
+def _accept(key: str) -> tuple[Receiver, bool]:
     """The credential and sandbox this URL names, and whether the request is signed by Twilio.
 
     Refuses (and logs why) anything that isn't a signed form POST, unless the credential's
     log-only switch accepts it unsigned, flagged.
     """
-    number = (CredentialNumber.select(CredentialNumber, ApiCredential).join(ApiCredential)
-              .where(CredentialNumber.webhook_key == key).first())
+    number = _receiver(key)
     if number is None:
         abort(404)
     request.max_content_length = MAX_BODY  # reading a larger body raises 413
@@ -71,18 +98,17 @@ def _accept(key: str) -> tuple[CredentialNumber, bool]:
     if request.mimetype != FORM:
         current_app.logger.warning("webhook %s refused: content type %r", request.path, request.mimetype)
         abort(415)
-    credential = number.credential
-    reason = _signature_problem(credential)
+    reason = _signature_problem(number.tokens)
     if reason is None:
         return number, True
-    if credential.webhook_log_only:
+    if number.log_only:
         current_app.logger.warning("webhook %s accepted unsigned (log-only): %s", request.path, reason)
         return number, False
     current_app.logger.warning("webhook %s refused: %s", request.path, reason)
     abort(403)
 
 
-def _signature_problem(credential: ApiCredential) -> str | None:
+def _signature_problem(tokens) -> str | None:
     signature = request.headers.get("X-Twilio-Signature", "")
     if not signature:
         return "no X-Twilio-Signature header"
@@ -91,8 +117,8 @@ def _signature_problem(credential: ApiCredential) -> str | None:
     if current_app.config["PUBLIC_BASE_URL"]:
         query = request.query_string.decode()
         url = current_app.config["PUBLIC_BASE_URL"] + request.path + (f"?{query}" if query else "")
-    for token in (credential.auth_token, credential.secondary_auth_token):
-        if token and RequestValidator(token).validate(url, request.form, signature):
+    for token in tokens:  # the Auth Token, then the secondary one during rotation
+        if RequestValidator(token).validate(url, request.form, signature):
             return None
     return f"X-Twilio-Signature does not match {url}"
 
@@ -104,7 +130,7 @@ def inbound(key):
     params = request.form.to_dict()
 
     def store_and_answer():
-        message = inbound_from_twilio(credential=number.credential, sandbox=number.sandbox_id,
+        message = inbound_from_twilio(credential=number.credential_id, sandbox=number.sandbox_id,
                                       params=params, signed=signed)
         return keywords.respond(message)
 
