@@ -5,7 +5,7 @@ from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from wizard import (audit, auth, channels, consent, credentials, crypto, custom_webhooks, db, events, guided, i18n,
-                    keywords, sandboxes, settings, web, webhooks)
+                    keywords, practice, sandboxes, settings, web, webhooks)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -22,7 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     Htmx(app)
     for blueprint in (web.bp, auth.bp, i18n.bp, guided.bp, credentials.bp, webhooks.bp, webhooks.receivers,
                       custom_webhooks.bp, custom_webhooks.receiver, keywords.bp, consent.bp, events.bp, channels.bp,
-                      sandboxes.bp, audit.bp):
+                      sandboxes.bp, audit.bp, practice.bp):
         app.register_blueprint(blueprint)
     # Providers can't send our CSRF token; receivers check signatures instead.
     csrf.exempt(webhooks.receivers)

@@ -34,7 +34,7 @@ import urllib3
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -546,8 +546,8 @@ def check_url(url: str, allow_private: bool) -> str | None:
         return _("The URL has no host name: write it like https://api.example.com/messages.")
     if parts.username is not None or parts.password is not None:
         return _("Leave the user name and password out of the URL: choose the Basic auth type for them.")
-    if allow_private:
-        return None
+    if allow_private or _practice_transport() is not None:
+        return None  # a practice sandbox looks up no name: only the Twilio simulator answers it
     host = parts.hostname
     try:
         found = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
@@ -565,6 +565,15 @@ def check_url(url: str, allow_private: bool) -> str | None:
                      "(an operator can allow private addresses with ALLOW_PRIVATE_PROVIDER_URLS=1).",
                      host=host, address=str(ip), kind=kind)
     return None
+
+
+def _practice_transport():
+    """In a practice sandbox, what answers instead of the network (wizard.practice); else None."""
+    if not has_request_context():
+        return None
+    from wizard.practice import provider_transport  # here: practice builds on this module
+
+    return provider_transport()
 
 
 def _allow_private(allow_private: bool | None) -> bool:
@@ -814,11 +823,15 @@ def _problem(error: Exception, url: str, timeout: float, certificate_presented: 
 
 
 def _exchange(method: str, url: str, headers: list[tuple[str, str]], body: bytes, timeout: float,
-              certificate=None) -> tuple[requests.Response, bytes, int]:
-    """One HTTP exchange: no redirects followed, at most MAX_ANSWER + 1 bytes of the answer read."""
+              certificate=None, adapter=None) -> tuple[requests.Response, bytes, int]:
+    """One HTTP exchange: no redirects followed, at most MAX_ANSWER + 1 bytes of the answer read.
+    An adapter (practice: the Twilio simulator) answers instead of the network."""
     started = time.monotonic()
     with _client_certificate_files(certificate) as cert_files, requests.Session() as session:
         session.headers.clear()  # what the preview shows is what goes out
+        if adapter is not None:
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
         try:
             response = session.request(method, url, data=body, headers=dict(headers), timeout=timeout,
                                        allow_redirects=False, stream=True, cert=cert_files)
@@ -844,7 +857,8 @@ def _oauth_fingerprint(settings: ProviderSettings) -> str:
     return hashlib.sha256(json.dumps(fields).encode("utf-8")).hexdigest()
 
 
-def fetch_access_token(credential_like, *, timeout: float = TIMEOUT, allow_private: bool | None = None) -> str:
+def fetch_access_token(credential_like, *, timeout: float = TIMEOUT, allow_private: bool | None = None,
+                       adapter=None) -> str:
     """An OAuth 2.0 client-credentials access token: the cached one while it is valid, else a new one."""
     settings = as_settings(credential_like)
     fingerprint = _oauth_fingerprint(settings)
@@ -864,7 +878,7 @@ def fetch_access_token(credential_like, *, timeout: float = TIMEOUT, allow_priva
     headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"),
                ("Authorization", "Basic " + base64.b64encode(pair.encode("ascii")).decode("ascii"))]
     response, content, _elapsed = _exchange("POST", token_url.strip(), headers, urlencode(form).encode("ascii"),
-                                            timeout)
+                                            timeout, adapter=adapter)
     text = _text(response, content)
     if response.status_code != 200:
         raise ProviderError(_("The token endpoint answered %(status)s %(reason)s: %(body)s",
@@ -906,18 +920,24 @@ def send(credential_like, to: str, from_: str, message: str, extra: dict | None 
     allow_private = _allow_private(allow_private)
     if twilio_base_url is None and has_app_context():
         twilio_base_url = current_app.config.get("TWILIO_BASE_URL") or None
+    adapter = None
+    transport = _practice_transport()
+    if transport is not None:  # a practice sandbox: the Twilio simulator answers, nothing else is reached
+        if problem := transport.refusal(settings):
+            raise ProviderError(problem)
+        adapter, allow_private, twilio_base_url = transport.adapter, True, None  # no name is looked up
     # Checked when sending, not only when saved: DNS may point elsewhere by now.
     problem = check_url(settings.provider_url, allow_private)
     access_token = None
     if problem is None and settings.auth_type == "oauth2":
-        access_token = fetch_access_token(settings, timeout=timeout, allow_private=allow_private)
+        access_token = fetch_access_token(settings, timeout=timeout, allow_private=allow_private, adapter=adapter)
         problem = check_url(settings.provider_url, allow_private)  # again: fetching the token took a while
     if problem:
         raise ProviderError(problem)
     prepared = prepare(settings, to, from_, message, extra, access_token=access_token)
     url, host = _twilio_origin(prepared.url, twilio_base_url)
     response, content, elapsed = _exchange(prepared.method, url, [*prepared.headers, *host.items()],
-                                           prepared.body, timeout, prepared.client_certificate)
+                                           prepared.body, timeout, prepared.client_certificate, adapter)
     return ProviderAnswer(response.status_code, response.reason or "", list(response.raw.headers.items()),
                           _text(response, content), len(content) > MAX_ANSWER, elapsed)
 

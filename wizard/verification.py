@@ -24,6 +24,12 @@ class CheckFailed(Exception):
 
 
 def client(account_sid: str, auth_token: str):
+    """The twilio client; in a practice sandbox its requests go to the app's Twilio simulator, never the network."""
+    from wizard.practice import simulator_for_this_request  # here: practice builds on this module
+
+    simulator = simulator_for_this_request()
+    if simulator is not None:
+        return twilio_api.make_client(account_sid, auth_token, wsgi_app=simulator.wsgi_app)
     return twilio_api.make_client(account_sid, auth_token, base_url=current_app.config["TWILIO_BASE_URL"])
 
 

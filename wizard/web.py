@@ -18,6 +18,7 @@ NAVIGATION = [
     ("events.index", _l("Events")),
     ("consent.index", _l("Consent register")),
     ("sandboxes.index", _l("Sandboxes")),
+    ("practice.index", _l("Practice")),
     ("audit.index", _l("Audit log")),
 ]
 
