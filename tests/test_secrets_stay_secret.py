@@ -39,10 +39,10 @@ def database_text(app) -> str:
         path = Path(url.split("sqlite:///", 1)[1].split("?")[0])
         return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists()).decode("latin-1")
     with app.app_context(), database.connection_context():
-        rows = []
+        rows = []  # raw column values, as stored: no field decrypts them on the way
         for model in all_models():
             if model.table_exists():
-                rows += [str(row) for row in model.select().tuples()]
+                rows += [str(row) for row in database.execute_sql(f'SELECT * FROM "{model._meta.table_name}"')]
         return "\n".join(rows)
 
 
