@@ -277,6 +277,13 @@ def save_credential(form, credential: ApiCredential, sandboxes, account: twilio_
             ApiCredential.verification_error: None,
             ApiCredential.account_name: account.friendly_name, ApiCredential.account_type: account.type,
         })
+    return _write_edit(credential, form, values, stored_numbers, before, lambda saved, chosen: _snapshot(
+        saved, chosen, sandboxes), {"auth_token": token_changed})
+
+
+def _write_edit(credential, form, values, stored_numbers, before, snapshot, secrets_changed: dict) -> list[str]:
+    """One transaction for an edit, whatever the vendor: the credential (only if nobody saved it
+    since the form was opened), its number in each sandbox, the audit entry. Returns notes."""
     chosen, notes = form.chosen(), []
     with database.atomic():
         updated = (ApiCredential.update(values)
@@ -294,9 +301,8 @@ def save_credential(form, credential: ApiCredential, sandboxes, account: twilio_
                     CredentialNumber.credential == credential.id, CredentialNumber.sandbox == sandbox_id).execute()
                 notes += _follow_new_number(credential, sandbox_id, number)
         saved = ApiCredential.get_by_id(credential.id)
-        changes = audit.diff(before, _snapshot(saved, chosen, sandboxes))
-        if token_changed:
-            changes["auth_token"] = audit.SECRET_MARK
+        changes = audit.diff(before, snapshot(saved, chosen))
+        changes.update({field: audit.SECRET_MARK for field, changed in secrets_changed.items() if changed})
         audit.record("update", saved, changes, secret_fields=ApiCredential.SECRET_FIELDS)
     return notes
 
@@ -695,28 +701,8 @@ def save_custom_credential(form, credential: ApiCredential, sandboxes) -> list[s
         if credential.verification_state != "never":
             notes.append(_("The provider URL, auth or a secret changed: send a test request to verify API "
                            "credential %(name)s again.", name=form.name.data))
-    chosen = form.chosen()
-    with database.atomic():
-        updated = (ApiCredential.update(values)
-                   .where(ApiCredential.id == credential.id, ApiCredential.version == _version(form))
-                   .execute())
-        if not updated:
-            raise EditConflict()
-        CredentialNumber.delete().where(CredentialNumber.credential == credential.id,
-                                        CredentialNumber.sandbox.not_in(list(chosen))).execute()
-        for sandbox_id, number in chosen.items():
-            if sandbox_id not in stored_numbers:
-                CredentialNumber.create(credential=credential.id, sandbox=sandbox_id, phone_number=number)
-            elif stored_numbers[sandbox_id] != number:
-                CredentialNumber.update(phone_number=number).where(
-                    CredentialNumber.credential == credential.id, CredentialNumber.sandbox == sandbox_id).execute()
-                notes += _follow_new_number(credential, sandbox_id, number)
-        saved = ApiCredential.get_by_id(credential.id)
-        changes = audit.diff(before, _custom_snapshot(saved, chosen, sandboxes))
-        if secrets_changed:
-            changes["auth_secrets"] = audit.SECRET_MARK
-        audit.record("update", saved, changes, secret_fields=ApiCredential.SECRET_FIELDS)
-    return notes
+    return notes + _write_edit(credential, form, values, stored_numbers, before, lambda saved, chosen: _custom_snapshot(
+        saved, chosen, sandboxes), {"auth_secrets": secrets_changed})
 
 
 def edit_custom_credential(form, credential: ApiCredential, sandboxes) -> list[str] | None:
