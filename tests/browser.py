@@ -90,3 +90,20 @@ def htmx_settled(page):
         page.wait_for_function(
             "() => window.htmx && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
         )
+
+
+def sign_in(page, language="en", email=None, password=None):
+    """Sign in through the login page, first switching it to `language` (the header's switch)."""
+    from playwright.sync_api import expect
+
+    from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+
+    page.goto("/login")
+    if language != "en":
+        page.locator("#language-switcher").select_option(language)
+        if not page.javascript:
+            page.locator("form[action='/language'] button").click()
+        expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
+    page.locator("#email").fill(email or ADMIN_EMAIL)
+    page.locator("#password").fill(password or ADMIN_PASSWORD)
+    page.locator("form[action^='/login'] button[type=submit]").click()

@@ -5,16 +5,9 @@ import json
 
 from playwright.sync_api import expect
 
-from tests.browser import htmx_settled
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
+from tests.browser import htmx_settled, sign_in
+from tests.conftest import create_admin
 from tests.factories import make_credential
-
-
-def sign_in(page):
-    page.goto("/login")
-    page.locator("#email").fill(ADMIN_EMAIL)
-    page.locator("#password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def start_rcs(page, app, fake_twilio):

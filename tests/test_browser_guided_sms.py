@@ -3,8 +3,8 @@ guided flow "Set up Twilio SMS/MMS", through bad input, against the fake Twilio.
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import htmx_settled
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
+from tests.browser import htmx_settled, sign_in
+from tests.conftest import create_admin
 from tests.factories import make_credential
 
 TEXT = {
@@ -15,18 +15,6 @@ TEXT = {
                 "created": "已建立 API 認證 Twilio staging", "e164": "請以 E.164 格式輸入號碼",
                 "sid": "Account SID 以 AC 開頭。", "review": "檢閱並提交"},
 }
-
-
-def sign_in(page, language):
-    page.goto("/login")
-    if language != "en":
-        page.locator("#language-switcher").select_option(language)
-        if not page.javascript:
-            page.locator("form[action='/language'] button").click()
-        expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
-    page.locator("#email").fill(ADMIN_EMAIL)
-    page.locator("#password").fill(ADMIN_PASSWORD)
-    page.locator("form[action^='/login'] button[type=submit]").click()
 
 
 def leave_field(page, selector, value):

@@ -12,8 +12,8 @@ import pytest
 from flask_babel import gettext
 from playwright.sync_api import expect
 
-from tests.browser import htmx_settled
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
+from tests.browser import htmx_settled, sign_in
+from tests.conftest import create_admin
 from tests.factories import make_credential
 from tests.test_browser_foundation import assert_not_reloaded, mark_page
 from wizard import practice
@@ -41,15 +41,7 @@ def practice_sandbox(app) -> int:
 
 
 def sign_in_to_practice(page, language):
-    page.goto("/login")
-    if language != "en":
-        page.locator("#language-switcher").select_option(language)
-        if not page.javascript:
-            page.locator("form[action='/language'] button").click()
-        expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
-    page.locator("#email").fill(ADMIN_EMAIL)
-    page.locator("#password").fill(ADMIN_PASSWORD)
-    page.locator("form[action^='/login'] button[type=submit]").click()
+    sign_in(page, language)
     expect(page.locator(".practice-banner")).to_have_count(0)
     htmx_settled(page)  # htmx listens for the switcher's change from here on
     page.locator("#sandbox-switcher").select_option(label="practice")
