@@ -37,7 +37,7 @@ def receive(app, credential_id, body, signed=True, sender="+886912345678"):
 
 
 def callback(app, credential_id, message_sid, status, signed=True, error_code=None):
-    with app.app_context(), database.connection_context():
+    with app.app_context(), database.connection_context(), database.atomic():
         messages.record_status(
             sandbox=Sandbox.get(Sandbox.name == "prod"), message_sid=message_sid, status=status,
             error_code=error_code, signed=signed, credential=credential_id,

@@ -1,5 +1,8 @@
 """Persistence: versioned migrations that keep rows, SQLite settings, start-up errors, settings."""
+import fcntl
 import os
+import threading
+import time
 
 import peewee
 import pytest
@@ -7,7 +10,8 @@ import pytest
 from app import create_app
 from tests.conftest import ENCRYPTION_KEY, open_test_database
 from wizard import crypto
-from wizard.db import DatabaseUnavailable, database
+from wizard import db as wizard_db
+from wizard.db import DatabaseUnavailable, database, group_commit
 from wizard.migrations import MIGRATIONS, apply_migrations, applied_versions, pending_migrations
 from wizard.models import Sandbox, User
 
@@ -106,3 +110,72 @@ def test_secrets_at_rest_decrypt_with_any_listed_key_and_rotate(app):
             crypto.decrypt(token)
     with pytest.raises(SystemExit, match="not a Fernet key"):
         crypto.parse_keys("not-a-key")
+
+
+def _sandbox_names(app):
+    with app.app_context(), database.connection_context():
+        return {s.name for s in Sandbox.select()}
+
+
+def test_group_commit_stores_a_whole_batch_and_fails_only_its_bad_write(app):
+    """Writes queued while the writer is busy commit together; a failing one fails alone."""
+    busy, release = threading.Event(), threading.Event()
+    results = {}
+
+    def blocking_write():
+        busy.set()
+        release.wait(10)
+        return Sandbox.create(name="first", name_key="first").name
+
+    def call(name, write):
+        with app.app_context():
+            try:
+                results[name] = group_commit(write)
+            except Exception as error:
+                results[name] = error
+
+    threads = [threading.Thread(target=call, args=("first", blocking_write))]
+    threads[0].start()
+    assert busy.wait(10)  # the writer is inside the first batch: the next ones queue up
+    for i in range(8):
+        name = f"batch-{i}"
+        threads.append(threading.Thread(target=call, args=(name, lambda n=name: Sandbox.create(name=n, name_key=n).name)))
+    # "PROD" is taken (case-folded): this write fails
+    threads.append(threading.Thread(target=call, args=("duplicate", lambda: Sandbox.create(name="PROD", name_key="prod"))))
+    for thread in threads[1:]:
+        thread.start()
+    writer = next(w for w in wizard_db._group_commits.values() if w.app is app)
+    deadline = time.monotonic() + 10
+    while writer.queue.qsize() < 9 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert writer.queue.qsize() == 9
+    release.set()
+    for thread in threads:
+        thread.join(15)
+    assert isinstance(results["duplicate"], peewee.IntegrityError)
+    assert {results[f"batch-{i}"] for i in range(8)} == {f"batch-{i}" for i in range(8)}
+    assert results["first"] == "first"
+    assert _sandbox_names(app) >= {"first", *(f"batch-{i}" for i in range(8))}
+
+
+def test_sqlite_writers_queue_on_the_writer_lock_file(config, tmp_path):
+    """The writer thread of every worker process waits for the lock file, not SQLite's sleeps."""
+    url = f"sqlite:///{tmp_path / 'writers.sqlite3'}"
+    db = open_test_database(url)
+    apply_migrations(db)
+    db.close()
+    app = create_app({**config, "DATABASE_URL": url})
+    done = threading.Event()
+
+    def write():
+        with app.app_context():
+            group_commit(lambda: Sandbox.create(name="queued", name_key="queued"))
+        done.set()
+
+    with open(tmp_path / "writers.sqlite3-writer.lock", "a") as other_process:
+        fcntl.flock(other_process, fcntl.LOCK_EX)
+        threading.Thread(target=write, daemon=True).start()
+        assert not done.wait(0.5)  # waits while another process's writer holds the lock
+        fcntl.flock(other_process, fcntl.LOCK_UN)
+    assert done.wait(10)
+    assert "queued" in _sandbox_names(app)

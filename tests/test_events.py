@@ -46,7 +46,7 @@ def callback(app, credential_id, message_sid, status, sandbox="prod", at=None, s
     params = {"MessageSid": message_sid, "MessageStatus": status, "To": to, "From": "+14155550101"}
     if error_code:
         params["ErrorCode"] = error_code
-    with app.app_context(), database.connection_context():
+    with app.app_context(), database.connection_context(), database.atomic():
         stored = messages.record_status(sandbox=sandbox_named(sandbox), message_sid=message_sid, status=status,
                                         error_code=error_code, params=params, signed=signed,
                                         credential=credential_id)
@@ -128,7 +128,7 @@ def test_events_accepted_unsigned_are_flagged(signed_in, app, credential):
 
 
 def test_a_custom_webhook_event_names_its_webhook(signed_in, app, credential):
-    with app.app_context(), database.connection_context():
+    with app.app_context(), database.connection_context(), database.atomic():
         webhook = CustomWebhook.create(name="RCS feedback", name_key="rcs feedback", type="feedback",
                                        sandbox=sandbox_named("prod"), payload="{}")
         messages.record_status(sandbox=sandbox_named("prod"), message_sid="ref-42", status="delivered",

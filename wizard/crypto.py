@@ -3,6 +3,8 @@
 To rotate, put a new key first and keep the old ones after it: old values still
 decrypt, and `flask --app app rotate-keys` re-encrypts every stored secret under the new key.
 """
+import functools
+
 import click
 import peewee
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -35,11 +37,23 @@ def encrypt(plaintext: str) -> str:
     return _keys().encrypt(plaintext.encode()).decode()
 
 
-def decrypt(token: str) -> str:
+def decrypt(token: str, keys: MultiFernet | None = None) -> str:
     try:
-        return _keys().decrypt(token.encode()).decode()
+        return (keys or _keys()).decrypt(token.encode()).decode()
     except InvalidToken:
         raise ValueError("a stored secret cannot be decrypted with any of ENCRYPTION_KEYS") from None
+
+
+def decrypt_remembered(token: str) -> str:
+    """decrypt(), remembered per stored value: webhook receivers read the same tokens for
+    every request. A changed or re-encrypted secret is a new stored value, so nothing
+    remembered is ever stale."""
+    return _remembered(_keys(), token)
+
+
+@functools.lru_cache(maxsize=1024)
+def _remembered(keys: MultiFernet, token: str) -> str:
+    return decrypt(token, keys)
 
 
 class EncryptedField(peewee.TextField):

@@ -624,9 +624,10 @@ def _inbound(custom_webhook: CustomWebhook, raw: bytes, values: dict):
 
 
 def _feedback(custom_webhook: CustomWebhook, body: dict, values: dict):
-    stored = record_status(
-        sandbox=custom_webhook.sandbox_id, credential=custom_webhook.credential_id, source="custom",
-        custom_webhook=custom_webhook.id, message_sid=values["clientReference"], status=values["status"],
-        error_code=values["code"] or None, params=body, signed=True,
-    )
+    with database.atomic():
+        stored = record_status(
+            sandbox=custom_webhook.sandbox_id, credential=custom_webhook.credential_id, source="custom",
+            custom_webhook=custom_webhook.id, message_sid=values["clientReference"], status=values["status"],
+            error_code=values["code"] or None, params=body, signed=True,
+        )
     return jsonify(status="stored" if stored else "duplicate")

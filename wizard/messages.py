@@ -58,20 +58,22 @@ def record_status(*, sandbox, message_sid: str, status: str, error_code=None, pa
     """Store one status callback (once) and move the message's status forward; True if new.
 
     Two statements: an insert that ignores a duplicate, and an upsert whose update only
-    ever moves the status forward.
+    ever moves the status forward. They run in the caller's transaction (group_commit's
+    or database.atomic()): a savepoint of their own would double the statements.
     """
+    if not database.in_transaction():
+        raise RuntimeError("record_status writes two statements: call it inside a transaction")
     param = placeholder()
     now = StatusEvent.received_at.db_value(utcnow())
-    with database.atomic():
-        inserted = database.execute_sql(_INSERT_STATUS.format(p=param), (
-            _id(credential), _id(sandbox), _id(custom_webhook), source, message_sid, status, error_code or None,
-            json.dumps(params, ensure_ascii=False), bool(signed), now,
-        )).rowcount
-        if not inserted:
-            return False  # the same message and status again: already stored
-        database.execute_sql(_UPSERT_OUTBOUND.format(p=param), (
-            _id(credential), _id(sandbox), message_sid, params.get("To", ""), status, error_code or None, now,
-        ))
+    inserted = database.execute_sql(_INSERT_STATUS.format(p=param), (
+        _id(credential), _id(sandbox), _id(custom_webhook), source, message_sid, status, error_code or None,
+        json.dumps(params, ensure_ascii=False), bool(signed), now,
+    )).rowcount
+    if not inserted:
+        return False  # the same message and status again: already stored
+    database.execute_sql(_UPSERT_OUTBOUND.format(p=param), (
+        _id(credential), _id(sandbox), message_sid, params.get("To", ""), status, error_code or None, now,
+    ))
     return True
 
 
