@@ -89,7 +89,19 @@ def wait_until_up(url, seconds=20):
     raise SystemExit(f"the server at {url} did not start")
 
 
-def run_wrk(url, requests_file, seconds, connections, threads=2):
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a server process and its worker processes (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0.0
+    for process in [pid, *map(int, children)]:
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return total
+
+
+def run_wrk(url, requests_file, seconds, connections, server_pid, threads=2):
+    cpu_before = server_cpu_seconds(server_pid)
     lua = Path(requests_file).with_suffix(".lua")
     lua.write_text(LUA)
     out = subprocess.run(
@@ -97,10 +109,11 @@ def run_wrk(url, requests_file, seconds, connections, threads=2):
          "--", str(requests_file), str(threads)],
         check=True, capture_output=True, text=True,
     ).stdout
+    cpu = server_cpu_seconds(server_pid) - cpu_before
     done, errors, p50, p99, duration_us = re.search(r"RESULT (\d+) (\d+) ([\d.]+) ([\d.]+) (\d+)", out).groups()
     seconds_run = int(duration_us) / 1e6
     return {"requests": int(done), "errors": int(errors), "rps": int(done) / seconds_run, "p50": float(p50),
-            "p99": float(p99)}
+            "p99": float(p99), "cpu_us": cpu / max(int(done), 1) * 1e6}
 
 
 def main(seconds=20, connections=32, workers=1, threads=16, out=print):
@@ -136,7 +149,7 @@ def main(seconds=20, connections=32, workers=1, threads=16, out=print):
         wait_until_up(base + "/login")
         bare_file = folder / "bare.txt"
         bare_file.write_text("/bench/bare\tx\tMessageSid=SM1&MessageStatus=sent\n")
-        bare = run_wrk(base, bare_file, seconds, connections)
+        bare = run_wrk(base, bare_file, seconds, connections, server.pid)
         # Enough different callbacks for the receiver to never see a MessageSid twice.
         count = int(bare["rps"] * seconds * 1.2) + 1000
         validator = RequestValidator(token)
@@ -147,19 +160,21 @@ def main(seconds=20, connections=32, workers=1, threads=16, out=print):
                           "To": "+886912345678", "From": "+14155550101", "ApiVersion": "2010-04-01"}
                 signature = validator.compute_signature(base + path, params)
                 f.write(f"{path}\t{signature}\t{urlencode(params)}\n")
-        signed = run_wrk(base, signed_file, seconds, connections)
+        signed = run_wrk(base, signed_file, seconds, connections, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
     stored = sqlite3.connect(folder / "bench.sqlite3").execute("SELECT count(*) FROM status_event").fetchone()[0]
     sent = signed["requests"]
     out(f"{connections} connections, {seconds} s each, gunicorn {workers} workers x {threads} threads, SQLite (WAL)")
-    out(f"{'endpoint':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
-    out(f"{'bare Flask endpoint':<26}{bare['rps']:>9.0f}{bare['p50']:>9.1f}{bare['p99']:>9.1f}{bare['errors']:>8}")
-    out(f"{'signed status callback':<26}{signed['rps']:>9.0f}{signed['p50']:>9.1f}{signed['p99']:>9.1f}"
-        f"{signed['errors']:>8}")
+    out(f"{'endpoint':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'server CPU us/req':>19}")
+    for label, row in (("bare Flask endpoint", bare), ("signed status callback", signed)):
+        out(f"{label:<26}{row['rps']:>9.0f}{row['p50']:>9.1f}{row['p99']:>9.1f}{row['errors']:>8}{row['cpu_us']:>19.0f}")
     out(f"throughput {signed['rps'] / bare['rps']:.0%} of bare (target >= 50%); p99 {signed['p99']:.1f} ms "
         f"(target <= 50); stored {stored} of {sent} sent (wrk counts requests answered)")
+    # Little's law: with every connection always waiting, mean latency = connections / throughput.
+    out(f"{connections} busy connections at {signed['rps']:.0f} req/s wait {1000 * connections / signed['rps']:.0f} ms "
+        f"on average; p99 <= 50 ms needs well over {1000 * connections / 50:.0f} req/s")
     return {"bare": bare, "signed": signed, "stored": stored, "sent": sent}
 
 
