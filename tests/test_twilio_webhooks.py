@@ -65,6 +65,8 @@ def test_unsigned_or_badly_signed_requests_are_refused_and_nothing_is_stored(app
         assert post_signed(client, path, INBOUND, "f" * 32).status_code == 403
         tampered = post_signed(client, path, INBOUND, fake_twilio.auth_token, url="http://localhost/other")
         assert tampered.status_code == 403
+        garbled = client.post(path, data=INBOUND, headers={"X-Twilio-Signature": "sïgnature=="})
+        assert garbled.status_code == 403  # a header that isn't ASCII is a bad signature, not an error
     assert rows(app, InboundMessage) == []
     assert "no X-Twilio-Signature header" in caplog.text and "does not match" in caplog.text
     assert fake_twilio.auth_token not in caplog.text

@@ -125,8 +125,8 @@ def _signature_problem(tokens) -> str | None:
         validator = RequestValidator(token)
         # validate() signs the URL twice, with and without its port; the URL as it came
         # almost always matches alone, so that is tried first.
-        if (hmac.compare_digest(validator.compute_signature(url, request.form), signature)
-                or validator.validate(url, request.form, signature)):
+        computed = validator.compute_signature(url, request.form).encode()
+        if hmac.compare_digest(computed, signature.encode()) or validator.validate(url, request.form, signature):
             return None
     return f"X-Twilio-Signature does not match {url}"
 
