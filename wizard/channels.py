@@ -10,8 +10,9 @@ from wtforms.validators import ValidationError
 
 from wizard import audit, verification
 from wizard.db import database
+from wizard.editing import EditConflict, check_unchanged, update_unchanged
 from wizard.forms import CHANNELS, SMS_TYPES, ChannelConfigurationForm
-from wizard.models import ApiCredential, ChannelConfiguration, utcnow
+from wizard.models import ApiCredential, ChannelConfiguration
 from wizard.sandboxes import current_sandbox, get_here
 from wizard.web import is_htmx, redirect_to, render
 
@@ -24,10 +25,6 @@ FIELDS = ("name", "description", "channel", "sms_type", "credential", "sender_nu
 VERIFICATION_FIELDS = (ApiCredential.verification_state, ApiCredential.verification_error,
                        ApiCredential.verified_at, ApiCredential.account_name, ApiCredential.account_type)
 MAX_NAME = 128
-
-
-class EditConflict(Exception):
-    """Someone else saved the configuration after this form was opened."""
 
 
 # --- Reading ---------------------------------------------------------------------------
@@ -149,13 +146,6 @@ def _values(form) -> dict:
     }
 
 
-def _version(form) -> int:
-    try:
-        return int(form.version.data)
-    except (TypeError, ValueError):
-        return -1  # a form without its version can only conflict
-
-
 def _create(form, sandbox, action: str) -> ChannelConfiguration:
     credential = form.chosen_credential
     status, reason = _outcome(action, credential)
@@ -171,20 +161,13 @@ def _create(form, sandbox, action: str) -> ChannelConfiguration:
 
 def _update(form, configuration: ChannelConfiguration, action: str) -> ChannelConfiguration:
     """Write the form over the configuration, if nobody saved it since the form was opened."""
-    if _version(form) != configuration.version:
-        raise EditConflict()  # known before asking Twilio anything
+    check_unchanged(form, configuration)  # known before asking Twilio anything
     credential = form.chosen_credential
     status, reason = _outcome(action, credential)
     before = _snapshot(configuration)
-    values = {**_values(form), ChannelConfiguration.status: status, ChannelConfiguration.status_reason: reason,
-              ChannelConfiguration.version: ChannelConfiguration.version + 1, ChannelConfiguration.updated_at: utcnow()}
+    values = {**_values(form), ChannelConfiguration.status: status, ChannelConfiguration.status_reason: reason}
     with database.atomic():
-        updated = (ChannelConfiguration.update(values)
-                   .where(ChannelConfiguration.id == configuration.id,
-                          ChannelConfiguration.version == _version(form))
-                   .execute())
-        if not updated:
-            raise EditConflict()
+        update_unchanged(form, configuration, values)
         if action == "submit":
             credential.save(only=VERIFICATION_FIELDS)
         saved = ChannelConfiguration.get_by_id(configuration.id)

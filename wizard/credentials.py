@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Length
 from wizard import audit, custom_provider, twilio_api, verification, webhooks
 from wizard.custom_provider import AUTH_TYPES, FIELD_LABELS, REDACTED, ProviderError, ProviderSettings
 from wizard.db import database
+from wizard.editing import EditConflict, check_unchanged, update_unchanged
 from wizard.forms import (CUSTOM_FIELD_HELP, CUSTOM_SECRET_FIELDS, E164, CredentialNameForm, CustomCredentialForm,
                           MessagingServiceForm, TwilioAccountForm, custom_credential_data, e164_validator,
                           incoming_numbers_form, no_spaces)
@@ -161,10 +162,6 @@ def index():
 
 # --- Edit --------------------------------------------------------------------------------
 
-class EditConflict(Exception):
-    """Someone else saved the credential after this form was opened."""
-
-
 def _snapshot(credential: ApiCredential, numbers: dict[int, str], sandboxes) -> dict:
     """The audited fields, a number for every sandbox (None where unused); never a secret."""
     state = {
@@ -186,13 +183,6 @@ def _initial(credential: ApiCredential, sandboxes) -> dict:
         data[f"use_{sandbox.id}"] = sandbox.id in numbers
         data[f"number_{sandbox.id}"] = numbers.get(sandbox.id, "")
     return data
-
-
-def _version(form) -> int:
-    try:
-        return int(form.version.data)
-    except (TypeError, ValueError):
-        return -1  # a form without its version can only conflict
 
 
 @dataclass
@@ -266,8 +256,6 @@ def save_credential(form, credential: ApiCredential, sandboxes, account: twilio_
         ApiCredential.name_key: form.name.data.casefold(),
         ApiCredential.account_sid: form.account_sid.data,
         ApiCredential.messaging_service_sid: form.messaging_service_sid.data,
-        ApiCredential.version: ApiCredential.version + 1,
-        ApiCredential.updated_at: utcnow(),
     }
     if token_changed:
         values.update({ApiCredential.auth_token: new_token, ApiCredential.auth_token_last4: new_token[-4:]})
@@ -286,11 +274,7 @@ def _write_edit(credential, form, values, stored_numbers, before, snapshot, secr
     since the form was opened), its number in each sandbox, the audit entry. Returns notes."""
     chosen, notes = form.chosen(), []
     with database.atomic():
-        updated = (ApiCredential.update(values)
-                   .where(ApiCredential.id == credential.id, ApiCredential.version == _version(form))
-                   .execute())
-        if not updated:
-            raise EditConflict()
+        update_unchanged(form, credential, values)
         CredentialNumber.delete().where(CredentialNumber.credential == credential.id,
                                         CredentialNumber.sandbox.not_in(list(chosen))).execute()
         for sandbox_id, number in chosen.items():
@@ -326,8 +310,7 @@ def edit_credential(form, credential: ApiCredential, sandboxes) -> list[str] | N
     Returns what the admin should also be told once saved; None when refused, with the
     reasons on the form's fields. Raises EditConflict, and CheckFailed for Twilio's no.
     """
-    if _version(form) != credential.version:
-        raise EditConflict()  # before asking Twilio anything
+    check_unchanged(form, credential)  # before asking Twilio anything
     in_use = sandboxes_in_use(form, credential, sandboxes)
     for sandbox_id, refusal in in_use.items():
         form[f"use_{sandbox_id}"].errors.append(refusal)
@@ -691,7 +674,6 @@ def save_custom_credential(form, credential: ApiCredential, sandboxes) -> list[s
                 or columns["auth_type"] != credential.auth_type
                 or json.loads(columns["auth_settings"]) != json.loads(credential.auth_settings or "{}"))
     values = {getattr(ApiCredential, name): value for name, value in columns.items()}
-    values.update({ApiCredential.version: ApiCredential.version + 1, ApiCredential.updated_at: utcnow()})
     notes = []
     if reverify:
         values.update({ApiCredential.verification_state: "never", ApiCredential.verified_at: None,
@@ -708,8 +690,7 @@ def save_custom_credential(form, credential: ApiCredential, sandboxes) -> list[s
 def edit_custom_credential(form, credential: ApiCredential, sandboxes) -> list[str] | None:
     """Save, unless a sandbox still in use was unticked (None, the reasons on its field).
     Raises EditConflict."""
-    if _version(form) != credential.version:
-        raise EditConflict()
+    check_unchanged(form, credential)
     in_use = sandboxes_in_use(form, credential, sandboxes)
     for sandbox_id, refusal in in_use.items():
         form[f"use_{sandbox_id}"].errors.append(refusal)

@@ -24,9 +24,10 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from wizard import audit, keywords, payload_shape
 from wizard.db import database
+from wizard.editing import EditConflict, update_unchanged
 from wizard.forms import CONTROL_CHARACTERS, strip
 from wizard.messages import record_status
-from wizard.models import ApiCredential, CredentialNumber, CustomWebhook, InboundMessage, utcnow
+from wizard.models import ApiCredential, CredentialNumber, CustomWebhook, InboundMessage
 from wizard.payload_shape import REQUIRED, ShapeMismatch
 from wizard.sandboxes import current_sandbox, get_here
 from wizard.web import is_htmx, redirect_to, render, webhook
@@ -50,10 +51,6 @@ SAMPLE_VALUES = {
 
 def placeholder(name: str) -> str:
     return "{{" + name + "}}"
-
-
-class EditConflict(Exception):
-    """Someone else saved the webhook after this form was opened."""
 
 
 # --- The form ------------------------------------------------------------------------------
@@ -364,13 +361,6 @@ def _values(form, custom_webhook=None) -> dict:
     return values
 
 
-def _version(form) -> int:
-    try:
-        return int(form.version.data)
-    except (TypeError, ValueError):
-        return -1  # a form without its version can only conflict
-
-
 def _create(form, sandbox) -> CustomWebhook:
     with database.atomic():
         created = CustomWebhook.create(sandbox=sandbox.id, **_values(form))
@@ -382,13 +372,8 @@ def _update(form, custom_webhook: CustomWebhook) -> CustomWebhook:
     """Write the form over the webhook, if nobody saved it since the form was opened."""
     before = _snapshot(custom_webhook)
     values = {getattr(CustomWebhook, name): value for name, value in _values(form, custom_webhook).items()}
-    values.update({CustomWebhook.version: CustomWebhook.version + 1, CustomWebhook.updated_at: utcnow()})
     with database.atomic():
-        updated = (CustomWebhook.update(values)
-                   .where(CustomWebhook.id == custom_webhook.id, CustomWebhook.version == _version(form))
-                   .execute())
-        if not updated:
-            raise EditConflict()
+        update_unchanged(form, custom_webhook, values)
         saved = CustomWebhook.get_by_id(custom_webhook.id)
         audit.record("update", saved, audit.diff(before, _snapshot(saved)), secret_fields=CustomWebhook.SECRET_FIELDS)
     return saved
