@@ -27,6 +27,9 @@ sys.path.insert(0, str(ROOT))
 from cryptography.fernet import Fernet  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
+# As in production (README): Twilio calls, and signs, the public https address of a proxy in front.
+PUBLIC_BASE_URL = "https://webhooks.example.com"
+
 # gunicorn loads this module's `application`: the real app plus one bare endpoint.
 LUA = r"""
 local requests, index, step = {}, 0, 1
@@ -120,7 +123,8 @@ def main(seconds=20, connections=32, workers=1, threads=16, out=print):
     ensure_wrk()
     folder = Path(tempfile.mkdtemp())
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}", "SECRET_KEY": "bench",
-           "ENCRYPTION_KEYS": Fernet.generate_key().decode(), "PUBLIC_BASE_URL": "", "TRUSTED_PROXIES": "0"}
+           "ENCRYPTION_KEYS": Fernet.generate_key().decode(), "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+           "TRUSTED_PROXIES": "0"}
     os.environ.update(env)
     from app import create_app
     from wizard.db import database
@@ -158,7 +162,7 @@ def main(seconds=20, connections=32, workers=1, threads=16, out=print):
             for i in range(count):
                 params = {"MessageSid": f"SM{i:032x}", "MessageStatus": "delivered", "AccountSid": "AC" + "1" * 32,
                           "To": "+886912345678", "From": "+14155550101", "ApiVersion": "2010-04-01"}
-                signature = validator.compute_signature(base + path, params)
+                signature = validator.compute_signature(PUBLIC_BASE_URL + path, params)
                 f.write(f"{path}\t{signature}\t{urlencode(params)}\n")
         signed = run_wrk(base, signed_file, seconds, connections, server.pid)
     finally:
