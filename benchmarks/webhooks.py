@@ -12,6 +12,7 @@ import argparse
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -79,6 +80,12 @@ def ensure_wrk():
         raise SystemExit("wrk is needed: apt-get install wrk")
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def wait_until_up(url, seconds=20):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -141,7 +148,7 @@ def main(seconds=20, connections=32, workers=1, threads=16, out=print):
         credential.save()
         key = CredentialNumber.create(credential=credential, sandbox=Sandbox.get(), phone_number="+14155550101").webhook_key
 
-    port = 8765
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     path = f"/hooks/twilio/{key}/status"
     server = subprocess.Popen(
