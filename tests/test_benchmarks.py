@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks import sms_flow
+from benchmarks import sms_flow, webhook_costs
 
 
 def test_the_sms_flow_benchmark_walks_every_step():
@@ -28,3 +28,9 @@ def test_the_webhook_benchmark_runs_against_gunicorn_and_counts_what_it_stored()
     assert signed_errors == "0"  # every signed callback was answered 2xx
     stored, sent = map(int, re.search(r"stored (\d+) of (\d+) sent", run.stdout).groups())
     assert sent > 0 and stored >= sent  # nothing answered 2xx was lost
+
+
+def test_the_webhook_cost_breakdown_times_every_part():
+    rows = webhook_costs.main(requests=5, rounds=1, out=lambda line: None)
+    assert {"bare Flask endpoint (whole request)", "signed status callback (whole request)",
+            "signature check (parses the form too)", "group_commit(record_status), one thread"} <= set(rows)
