@@ -10,7 +10,7 @@ from wtforms.validators import ValidationError
 
 from wizard import audit, verification
 from wizard.db import database
-from wizard.editing import EditConflict, check_unchanged, update_unchanged
+from wizard.editing import EditConflict, check_unchanged, saved_meanwhile, update_unchanged
 from wizard.forms import CHANNELS, SMS_TYPES, ChannelConfigurationForm
 from wizard.models import ApiCredential, ChannelConfiguration
 from wizard.sandboxes import current_sandbox, get_here
@@ -230,8 +230,7 @@ def detail(configuration_id):
         try:
             return _saved(_update(form, configuration, action), action)
         except EditConflict:
-            current = ChannelConfiguration.get_by_id(configuration.id)
-            form.version.data = str(current.version)  # saving again now overwrites, knowingly
+            current = saved_meanwhile(form, configuration)
             return _page(form, current, status=409, conflict=_differences(form, current))
         except peewee.IntegrityError:
             _name_taken(form)

@@ -20,10 +20,10 @@ from wtforms.validators import DataRequired, Length
 from wizard import audit, custom_provider, twilio_api, verification, webhooks
 from wizard.custom_provider import AUTH_TYPES, FIELD_LABELS, REDACTED, ProviderError, ProviderSettings
 from wizard.db import database
-from wizard.editing import EditConflict, check_unchanged, update_unchanged
+from wizard.editing import EditConflict, check_unchanged, saved_meanwhile, update_unchanged
 from wizard.forms import (CUSTOM_FIELD_HELP, CUSTOM_SECRET_FIELDS, E164, CredentialNameForm, CustomCredentialForm,
                           MessagingServiceForm, TwilioAccountForm, custom_credential_data, e164_validator,
-                          incoming_numbers_form, no_spaces)
+                          incoming_numbers_form, no_spaces, one_kind_of_newline)
 from wizard.models import ApiCredential, ChannelConfiguration, CredentialNumber, CustomWebhook, Sandbox, utcnow
 from wizard.sandboxes import current_sandbox
 from wizard.twilio_api import TwilioError, TwilioUnreachable
@@ -81,11 +81,6 @@ def credential_form_class(sandboxes):
         version = HiddenField()
 
     return CredentialForm
-
-
-def one_kind_of_newline(value):
-    # Browsers send a textarea's line breaks as CRLF; the phone gets (and Twilio counts) LF.
-    return value.replace("\r\n", "\n") if isinstance(value, str) else value
 
 
 class SmsTestForm(FlaskForm):
@@ -366,8 +361,7 @@ def detail(credential_id):
             # Another credential took the name between the check and the save.
             form.name.errors.append(_("An API credential with this name already exists."))
         except EditConflict:
-            conflict = ApiCredential.get_by_id(credential.id)
-            form.version.data = str(conflict.version)  # saving again now overwrites, knowingly
+            conflict = saved_meanwhile(form, credential)
     status = 409 if conflict else 422 if form.errors else 200
     return render("credentials/detail.html", "credentials/_form.html", status=status, conflict=conflict,
                   conflict_numbers=numbers_of([credential.id]).get(credential.id, []) if conflict else [],
@@ -757,8 +751,7 @@ def custom_credential_page(credential: ApiCredential | None):
             # Another credential took the name between the check and the save.
             form.name.errors.append(_("An API credential with this name already exists."))
         except EditConflict:
-            conflict = ApiCredential.get_by_id(credential.id)
-            form.version.data = str(conflict.version)  # saving again now overwrites, knowingly
+            conflict = saved_meanwhile(form, credential)
     return _custom_page(form, credential, sandboxes, status=409 if conflict else 422, conflict=conflict,
                         conflict_numbers=numbers_of([credential.id]).get(credential.id, []) if conflict else [])
 

@@ -24,13 +24,14 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from wizard import audit, keywords, payload_shape
 from wizard.db import database
-from wizard.editing import EditConflict, update_unchanged
-from wizard.forms import CONTROL_CHARACTERS, strip
+from wizard.editing import EditConflict, saved_meanwhile, update_unchanged
+from wizard.forms import (CONTROL_CHARACTERS, ChoosesCredential, credentials_with_a_number, one_kind_of_newline,
+                          strip)
 from wizard.messages import record_status
-from wizard.models import ApiCredential, CredentialNumber, CustomWebhook, InboundMessage
+from wizard.models import ApiCredential, CustomWebhook, InboundMessage
 from wizard.payload_shape import REQUIRED, ShapeMismatch
 from wizard.sandboxes import current_sandbox, get_here
-from wizard.web import is_htmx, redirect_to, render, webhook
+from wizard.web import is_htmx, public_url, redirect_to, render, webhook
 
 bp = Blueprint("custom_webhooks", __name__, url_prefix="/webhooks/custom")
 receiver = Blueprint("custom_webhook_receiver", __name__, url_prefix="/hooks/custom")
@@ -55,11 +56,7 @@ def placeholder(name: str) -> str:
 
 # --- The form ------------------------------------------------------------------------------
 
-def normalize_newlines(value):
-    return value.replace("\r\n", "\n") if isinstance(value, str) else value
-
-
-class CustomWebhookForm(FlaskForm):
+class CustomWebhookForm(ChoosesCredential, FlaskForm):
     """A custom webhook in one sandbox; an Inbound one names the credential and number it serves."""
 
     name = StringField(
@@ -74,7 +71,7 @@ class CustomWebhookForm(FlaskForm):
     sender_number = SelectField(_l("Sender number"), validate_choice=False)
     payload = TextAreaField(
         _l("Payload"),
-        filters=[normalize_newlines],
+        filters=[one_kind_of_newline],
         validators=[DataRequired(_l("Paste the provider's sample JSON, with placeholders where the values are."))],
     )
     hmac_secret = PasswordField(
@@ -96,29 +93,12 @@ class CustomWebhookForm(FlaskForm):
         self.sandbox, self.webhook_id, self.secret_stored = sandbox, webhook_id, secret_stored
         self.payload_warnings: list[str] = []
         # Inbound webhooks serve a credential that has a number in this sandbox.
-        self.numbers = {
-            n.credential.id: n for n in CredentialNumber.select(CredentialNumber, ApiCredential)
-            .join(ApiCredential)
-            .where(CredentialNumber.sandbox == sandbox.id)
-            .order_by(ApiCredential.name_key)
-        }
-        self.chosen_credential = None
-        if (self.credential.data or "").isdigit():
-            self.chosen_credential = ApiCredential.get_or_none(ApiCredential.id == int(self.credential.data))
+        self.numbers = credentials_with_a_number(sandbox)
         if self.credential.data is None and len(self.numbers) == 1:
             # The one credential this sandbox has: nothing to choose.
-            self.chosen_credential = next(iter(self.numbers.values())).credential
-            self.credential.data, self.sender_number.data = str(self.chosen_credential.id), None
-        self.credential.choices = [SelectChoice("", _l("Choose an API credential"))] + [
-            SelectChoice(str(credential_id), number.credential.name) for credential_id, number in self.numbers.items()]
-        chosen = self.chosen_credential
-        if chosen is not None and chosen.id not in self.numbers:
-            # Kept in the list so that its error beside the field makes sense.
-            self.credential.choices.append(SelectChoice(str(chosen.id), _(
-                "%(name)s (no number in sandbox %(sandbox)s)", name=chosen.name, sandbox=sandbox.name)))
+            self.credential.data, self.sender_number.data = str(next(iter(self.numbers))), None
+        self.offer_credentials(sandbox)
         number = self.number_here()
-        self.sender_number.choices = ([SelectChoice(number)] if number
-                                      else [SelectChoice("", _l("Choose an API credential first"))])
         if number and self.sender_number.data is None:
             self.sender_number.data = number
 
@@ -130,13 +110,6 @@ class CustomWebhookForm(FlaskForm):
     def needed_placeholders(self) -> list[str]:
         """The placeholders the chosen type reads, as the admin writes them."""
         return [placeholder(name) for name in REQUIRED.get(self.type.data, REQUIRED["inbound"])]
-
-    def number_here(self) -> str | None:
-        """The chosen credential's number in this sandbox, when it can be used here."""
-        chosen = self.chosen_credential
-        if chosen is None or chosen.id not in self.numbers:
-            return None
-        return self.numbers[chosen.id].phone_number
 
     def validate_name(self, field):
         if field.errors or not field.data:
@@ -239,19 +212,14 @@ def check_payload(payload: str, webhook_type: str) -> tuple[list[str], list[str]
 
 # --- Reading ---------------------------------------------------------------------------------
 
-def public_base_url() -> str:
-    return current_app.config.get("PUBLIC_BASE_URL", "") or ""
-
-
 def receiver_url(custom_webhook: CustomWebhook) -> str:
     """Where the provider posts: PUBLIC_BASE_URL (else this request's host) plus the key's path."""
-    base = public_base_url() or request.host_url.rstrip("/")
-    return base + url_for("custom_webhook_receiver.receive", key=custom_webhook.key)
+    return public_url(url_for("custom_webhook_receiver.receive", key=custom_webhook.key))
 
 
 def reachability_warning() -> str | None:
     """Why the provider may not reach the URLs shown, if it may not."""
-    base = public_base_url()
+    base = current_app.config["PUBLIC_BASE_URL"]
     if not base:
         return _("PUBLIC_BASE_URL is not set: these URLs use the address you browse with, which the provider "
                  "probably cannot reach. Set PUBLIC_BASE_URL to the public https address of this app.")
@@ -425,8 +393,7 @@ def detail(webhook_id):
         try:
             saved = _update(form, custom_webhook)
         except EditConflict:
-            current = CustomWebhook.get_by_id(custom_webhook.id)
-            form.version.data = str(current.version)  # saving again now overwrites, knowingly
+            current = saved_meanwhile(form, custom_webhook)
             return _page(form, current, status=409, conflict=_differences(form, current))
         except peewee.IntegrityError:
             _name_taken(form)

@@ -29,3 +29,11 @@ def update_unchanged(form, row, values: dict) -> None:
     values = {**values, model.version: model.version + 1, model.updated_at: utcnow()}
     if not model.update(values).where(model.id == row.id, model.version == opened_version(form)).execute():
         raise EditConflict()
+
+
+def saved_meanwhile(form, row):
+    """The row as someone else saved it. The form now carries that version, so saving the
+    form again overwrites what was saved, knowingly."""
+    current = type(row).get_by_id(row.id)
+    form.version.data = str(current.version)
+    return current

@@ -24,6 +24,11 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def one_kind_of_newline(value):
+    # Browsers send a textarea's line breaks as CRLF; phones get, and providers count, LF.
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
 class AccountForm(FlaskForm):
     """Email and password: the first admin, and every admin added after."""
 
@@ -319,28 +324,24 @@ class ChannelFieldsForm(FlaskForm):
                                      "and _, separated by dots, each starting with a letter or _."))
 
 
-class ChannelConfigurationForm(ChannelFieldsForm):
-    """A channel configuration in one sandbox: its credential must have a number there, and
-    the sender number is that number."""
+def credentials_with_a_number(sandbox, vendors=None) -> dict:
+    """{credential id: its CredentialNumber} for the credentials with a number in this sandbox."""
+    from wizard.models import ApiCredential, CredentialNumber
 
-    channel = SelectField(_l("Channel"), choices=[SelectChoice(key, c["label"]) for key, c in CHANNELS.items()],
-                          default="sms", validate_choice=False)
-    credential = SelectField(_l("API credential"), validate_choice=False)
-    sender_number = SelectField(_l("Sender number"), validate_choice=False)
+    query = CredentialNumber.select(CredentialNumber, ApiCredential).join(ApiCredential).where(
+        CredentialNumber.sandbox == sandbox.id)
+    if vendors is not None:
+        query = query.where(ApiCredential.vendor.in_(vendors))
+    return {n.credential.id: n for n in query.order_by(ApiCredential.name_key)}
 
-    def __init__(self, *args, sandbox, configuration_id=None, **kwargs):
-        from wizard.models import ApiCredential, CredentialNumber
 
-        super().__init__(*args, **kwargs)
-        self.sandbox, self.configuration_id = sandbox, configuration_id
-        vendors = CHANNELS.get(self.channel.data, CHANNELS["sms"])["vendors"]
-        # The credentials this sandbox can send through: a number here, and a vendor that fits.
-        self.numbers = {
-            n.credential.id: n for n in CredentialNumber.select(CredentialNumber, ApiCredential)
-            .join(ApiCredential)
-            .where(CredentialNumber.sandbox == sandbox.id, ApiCredential.vendor.in_(vendors))
-            .order_by(ApiCredential.name_key)
-        }
+class ChoosesCredential:
+    """A form part: its `credential` select offers the credentials in `self.numbers`, and its
+    `sender_number` select the chosen one's number in this sandbox."""
+
+    def offer_credentials(self, sandbox):
+        from wizard.models import ApiCredential
+
         self.chosen_credential = None
         if (self.credential.data or "").isdigit():
             self.chosen_credential = ApiCredential.get_or_none(ApiCredential.id == int(self.credential.data))
@@ -362,6 +363,23 @@ class ChannelConfigurationForm(ChannelFieldsForm):
         if chosen is None or chosen.id not in self.numbers:
             return None
         return self.numbers[chosen.id].phone_number
+
+
+class ChannelConfigurationForm(ChoosesCredential, ChannelFieldsForm):
+    """A channel configuration in one sandbox: its credential must have a number there, and
+    the sender number is that number."""
+
+    channel = SelectField(_l("Channel"), choices=[SelectChoice(key, c["label"]) for key, c in CHANNELS.items()],
+                          default="sms", validate_choice=False)
+    credential = SelectField(_l("API credential"), validate_choice=False)
+    sender_number = SelectField(_l("Sender number"), validate_choice=False)
+
+    def __init__(self, *args, sandbox, configuration_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sandbox, self.configuration_id = sandbox, configuration_id
+        # The credentials this sandbox can send through: a number here, and a vendor that fits.
+        self.numbers = credentials_with_a_number(sandbox, CHANNELS.get(self.channel.data, CHANNELS["sms"])["vendors"])
+        self.offer_credentials(sandbox)
 
     def validate_channel(self, field):
         if field.data not in CHANNELS:

@@ -68,6 +68,13 @@ def redirect_to(target: str):
     return redirect(target, code=303)
 
 
+def public_url(path: str) -> str:
+    """Where a provider (Twilio or another) must call: PUBLIC_BASE_URL when set, else this
+    request's own origin."""
+    base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
+    return base + path
+
+
 def safe_return(target: str | None) -> str:
     """Only ever go back to a path on this site."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:

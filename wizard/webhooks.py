@@ -16,7 +16,7 @@ from wizard.messages import inbound_from_twilio, record_status
 from wizard.models import ApiCredential, CredentialNumber
 from wizard.sandboxes import current_sandbox
 from wizard.verification import client, twilio_says
-from wizard.web import redirect_to, render, webhook
+from wizard.web import public_url, redirect_to, render, webhook
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 receivers = Blueprint("twilio_receivers", __name__, url_prefix="/hooks/twilio")
@@ -26,12 +26,6 @@ FORM = "application/x-www-form-urlencoded"
 
 
 # --- URLs ----------------------------------------------------------------------------
-
-def public_url(path: str) -> str:
-    """Where Twilio must call: PUBLIC_BASE_URL when set, else this request's own origin."""
-    base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
-    return base + path
-
 
 def webhook_urls(number: CredentialNumber) -> dict:
     return {
