@@ -107,3 +107,12 @@ def sign_in(page, language="en", email=None, password=None):
     page.locator("#email").fill(email or ADMIN_EMAIL)
     page.locator("#password").fill(password or ADMIN_PASSWORD)
     page.locator("form[action^='/login'] button[type=submit]").click()
+    expect(page.locator(".account-menu summary")).to_have_text(email or ADMIN_EMAIL)
+
+
+def sign_in_as_new_admin(page, app):
+    """Create the first admin account, then sign in with it."""
+    from tests.conftest import create_admin
+
+    create_admin(app)
+    sign_in(page)

@@ -2,18 +2,10 @@
 input and submit it until it is Active; duplicate it; delete it after confirming."""
 from playwright.sync_api import expect
 
-from tests.browser import htmx_settled
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
+from tests.browser import htmx_settled, sign_in
+from tests.conftest import create_admin
 from tests.factories import make_channel_configuration, make_credential
 from tests.test_browser_foundation import assert_not_reloaded, mark_page
-
-
-def sign_in(page):
-    page.goto("/login")
-    page.get_by_label("Email").fill(ADMIN_EMAIL)
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("link", name="Channel configurations")).to_be_visible()
 
 
 def test_create_and_submit_a_configuration_until_it_is_active(any_page, live_server, app, fake_twilio):

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from tests.browser import htmx_settled
 from tests.factories import make_credential
-from tests.test_browser_credentials import sign_in
+from tests.browser import sign_in_as_new_admin
 from tests.test_browser_foundation import assert_not_reloaded, mark_page
 from tests.test_keywords import inbound
 
@@ -15,7 +15,7 @@ SENDER = "+886912345678"
 def test_edit_a_rule_in_place_then_see_the_consent_register_update(any_page, app, fake_twilio):
     page = any_page
     credential = make_credential(app, fake_twilio)
-    sign_in(page, app)
+    sign_in_as_new_admin(page, app)
     page.goto("/keywords")
     expect(page.get_by_role("heading", name="Main Twilio in sandbox prod")).to_be_visible()
 
@@ -86,7 +86,7 @@ def test_filters_and_export_link(any_page, app, fake_twilio, live_server):
     credential = make_credential(app, fake_twilio)
     inbound(app, credential, "STOP", "SM910", sender="+14155550101")
     inbound(app, credential, "START", "SM911", sender="+14155550102")
-    sign_in(page, app)
+    sign_in_as_new_admin(page, app)
     page.goto("/consent")
     rows = page.locator("#consent-register tbody tr:not([id$='-history'])")
     expect(rows).to_have_count(2)

@@ -2,25 +2,16 @@
 check, a conflicting save, delete (refused, then done), Verify SMS connection with its counter."""
 from playwright.sync_api import expect
 
-from tests.browser import htmx_settled
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, BrowserLikeClient, create_admin
+from tests.browser import htmx_settled, sign_in_as_new_admin
+from tests.conftest import ADMIN_PASSWORD, BrowserLikeClient, create_admin
 from tests.factories import make_channel_configuration, make_credential
 from tests.test_browser_foundation import assert_not_reloaded, mark_page
-
-
-def sign_in(page, app):
-    create_admin(app)
-    page.goto("/login")
-    page.get_by_label("Email").fill(ADMIN_EMAIL)
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator(".account-menu summary")).to_have_text(ADMIN_EMAIL)
 
 
 def test_edit_checks_a_field_as_you_leave_it_then_saves(any_page, app, fake_twilio):
     page = any_page
     make_credential(app, fake_twilio)
-    sign_in(page, app)
+    sign_in_as_new_admin(page, app)
     page.goto("/credentials")
     page.locator("tr", has_text="Main Twilio").get_by_role("button", name="Edit").click()
     expect(page.get_by_role("heading", name="API credential Main Twilio")).to_be_visible()
@@ -50,7 +41,7 @@ def test_edit_checks_a_field_as_you_leave_it_then_saves(any_page, app, fake_twil
 def test_a_conflicting_save_keeps_what_you_typed(any_page, app, fake_twilio, live_server):
     page = any_page
     credential = make_credential(app, fake_twilio)
-    sign_in(page, app)
+    sign_in_as_new_admin(page, app)
     page.goto(f"/credentials/{credential}")
     page.get_by_label("Name").fill("Mine")
 
@@ -81,7 +72,7 @@ def test_delete_is_refused_while_used_then_done(any_page, app, fake_twilio):
     used = make_credential(app, fake_twilio, "Used one")
     make_channel_configuration(app, used, name="Spring_sale")
     make_credential(app, fake_twilio, "Spare one", numbers={"prod": "+14155550102"})
-    sign_in(page, app)
+    sign_in_as_new_admin(page, app)
     page.goto("/credentials")
 
     def delete(name):
@@ -111,7 +102,7 @@ def test_delete_is_refused_while_used_then_done(any_page, app, fake_twilio):
 def test_verify_sms_connection_counts_as_you_type_sends_and_refreshes(any_page, app, fake_twilio):
     page = any_page
     credential = make_credential(app, fake_twilio)
-    sign_in(page, app)
+    sign_in_as_new_admin(page, app)
     page.goto("/credentials")
     page.locator("tr", has_text="Main Twilio").get_by_role("button", name="Verify SMS connection").click()
     expect(page.get_by_role("heading", name="Verify SMS connection")).to_be_visible()

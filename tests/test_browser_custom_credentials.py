@@ -7,7 +7,7 @@ import json
 from playwright.sync_api import expect
 
 from tests.browser import htmx_settled
-from tests.test_browser_credentials import sign_in
+from tests.browser import sign_in_as_new_admin
 from tests.test_browser_foundation import assert_not_reloaded, mark_page
 from tests.test_custom_credentials import API_KEY, make_custom, stored
 
@@ -23,7 +23,7 @@ def show_auth_fields(page, auth_type):
 
 def test_create_a_custom_credential_and_send_a_test_request(any_page, app, provider_endpoint):
     page = any_page
-    sign_in(page, app)
+    sign_in_as_new_admin(page, app)
     page.goto("/credentials")
     page.get_by_role("button", name="Custom provider").click()
     expect(page.get_by_role("heading", name="New API credential with vendor Custom")).to_be_visible()
@@ -98,7 +98,7 @@ def test_create_a_custom_credential_and_send_a_test_request(any_page, app, provi
 def test_edit_keeps_the_secret_and_a_failing_provider_is_explained(any_page, app, provider_endpoint):
     page = any_page
     credential = make_custom(app, provider_endpoint)
-    sign_in(page, app)
+    sign_in_as_new_admin(page, app)
     page.goto("/credentials")
     page.locator("tr", has_text="Local provider").get_by_role("button", name="Edit").click()
     expect(page.get_by_role("heading", name="API credential Local provider")).to_be_visible()
@@ -133,7 +133,7 @@ def test_edit_keeps_the_secret_and_a_failing_provider_is_explained(any_page, app
 def test_bad_input_is_explained_beside_each_field_and_kept(any_page, app, provider_endpoint):
     page = any_page
     app.config["ALLOW_PRIVATE_PROVIDER_URLS"] = False
-    sign_in(page, app)
+    sign_in_as_new_admin(page, app)
     page.goto("/credentials/custom/new")
     page.get_by_label("Name", exact=True).fill("Local provider")
     page.get_by_label("Provider name").fill("Local")

@@ -5,8 +5,8 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser import htmx_settled
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
+from tests.browser import htmx_settled, sign_in
+from tests.conftest import create_admin
 from tests.factories import make_credential
 from tests.test_browser_foundation import assert_not_reloaded, mark_page
 from tests.test_custom_webhooks import FEEDBACK_SAMPLE, make_webhook
@@ -14,14 +14,6 @@ from tests.test_custom_webhooks import FEEDBACK_SAMPLE, make_webhook
 BAD_PAYLOAD = '{\n  "text": "{{InboundMessage}}",\n  "from": "{{ProfileNumber}}"\n  "id": "{{RequestID}}"\n}'
 GOOD_PAYLOAD = json.dumps({"text": "{{InboundMessage}}", "from": "{{ProfileNumber}}", "id": "{{RequestID}}",
                            "at": "{{OriginTimestamp}}", "to": "{{InboundNumber}}"}, indent=2)
-
-
-def sign_in(page):
-    page.goto("/login")
-    page.get_by_label("Email").fill(ADMIN_EMAIL)
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("link", name="Webhooks")).to_be_visible()
 
 
 def test_create_an_inbound_webhook_through_bad_json_and_copy_its_url(any_page, live_server, app, fake_twilio):

@@ -6,8 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser import htmx_settled
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
+from tests.browser import htmx_settled, sign_in_as_new_admin
 from tests.factories import make_credential
 from tests.fake_twilio import new_sid
 from tests.test_browser_foundation import assert_not_reloaded, mark_page
@@ -17,15 +16,6 @@ from wizard.models import Sandbox
 
 # Polls run every 2 seconds; give a few of them.
 LIVE_TIMEOUT = 8_000
-
-
-def sign_in(page, app):
-    create_admin(app)
-    page.goto("/login")
-    page.get_by_label("Email").fill(ADMIN_EMAIL)
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator(".account-menu summary")).to_have_text(ADMIN_EMAIL)
 
 
 def receive(app, credential_id, body, signed=True, sender="+886912345678"):
@@ -46,7 +36,7 @@ def callback(app, credential_id, message_sid, status, signed=True, error_code=No
 
 def test_events_appear_without_a_reload(page, app, fake_twilio):
     credential = make_credential(app, fake_twilio)
-    sign_in(page, app)
+    sign_in_as_new_admin(page, app)
     page.get_by_role("link", name="Events").click()
     expect(page.get_by_role("heading", name="Events")).to_be_visible()
     expect(page.locator("#no-events")).to_contain_text("No events in sandbox prod yet.")
@@ -77,7 +67,7 @@ def test_filters_swap_the_table_and_new_events_follow_them(any_page, app, fake_t
     receive(app, credential, "before the filter")
     sid = new_sid("SM")
     callback(app, credential, sid, "sent")
-    sign_in(page, app)
+    sign_in_as_new_admin(page, app)
     page.goto("/events")
     rows = page.locator("#event-rows tr.event")
     expect(rows).to_have_count(2)
@@ -123,7 +113,7 @@ def test_a_timeline_expands_in_place_and_follows_the_callbacks(page, app, fake_t
     credential = make_credential(app, fake_twilio)
     sid = new_sid("SM")
     callback(app, credential, sid, "queued")
-    sign_in(page, app)
+    sign_in_as_new_admin(page, app)
     page.goto("/events")
     mark_page(page)
 
@@ -155,7 +145,7 @@ def test_a_timeline_expands_in_place_and_follows_the_callbacks(page, app, fake_t
 
 def test_the_waiting_panel_turns_green_on_the_first_signed_event(page, app, fake_twilio):
     credential = make_credential(app, fake_twilio)
-    sign_in(page, app)
+    sign_in_as_new_admin(page, app)
     page.goto(f"/events/waiting?credential={credential}")
     panel = page.locator(f"#waiting-{credential}")
     expect(panel).to_contain_text("Waiting for the first event from Twilio…")
@@ -180,7 +170,7 @@ def test_the_waiting_panel_turns_green_on_the_first_signed_event(page, app, fake
 def test_without_javascript_refresh_and_pages_do_the_work(page_without_js, app, fake_twilio):
     page = page_without_js
     credential = make_credential(app, fake_twilio)
-    sign_in(page, app)
+    sign_in_as_new_admin(page, app)
     page.goto("/events")
     expect(page.locator("#no-events")).to_be_visible()
 
@@ -211,7 +201,7 @@ def test_without_javascript_refresh_and_pages_do_the_work(page_without_js, app, 
 def test_without_javascript_check_again_shows_the_first_event(page_without_js, app, fake_twilio):
     page = page_without_js
     credential = make_credential(app, fake_twilio)
-    sign_in(page, app)
+    sign_in_as_new_admin(page, app)
     page.goto(f"/events/waiting?credential={credential}")
     expect(page.get_by_text("Waiting for the first event from Twilio…")).to_be_visible()
     receive(app, credential, "hi")
