@@ -4,8 +4,23 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from wizard import (audit, auth, channels, consent, credentials, crypto, custom_webhooks, db, events, guided, i18n,
-                    keywords, practice, sandboxes, settings, web, webhooks)
+from wizard import credentials
+from wizard.audit import views as audit
+from wizard.auth import views as auth
+from wizard.channels import views as channels
+from wizard.consent import views as consent
+from wizard.core import crypto, db, settings
+from wizard.events import views as events
+from wizard.guided import views as guided
+from wizard.keywords import views as keywords
+from wizard.practice import views as practice
+from wizard.sandboxes import views as sandboxes
+from wizard.shell import i18n
+from wizard.shell import views as shell
+from wizard.webhooks import custom_receiver as custom_webhook_receiver
+from wizard.webhooks import custom_views as custom_webhooks
+from wizard.webhooks import receivers as twilio_receivers
+from wizard.webhooks import views as webhooks
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -20,11 +35,11 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     csrf = CSRFProtect(app)
     Htmx(app)
-    for blueprint in (web.bp, auth.bp, i18n.bp, guided.bp, credentials.bp, webhooks.bp, webhooks.receivers,
-                      custom_webhooks.bp, custom_webhooks.receiver, keywords.bp, consent.bp, events.bp, channels.bp,
+    for blueprint in (shell.bp, auth.bp, i18n.bp, guided.bp, credentials.bp, webhooks.bp, twilio_receivers.bp,
+                      custom_webhooks.bp, custom_webhook_receiver.bp, keywords.bp, consent.bp, events.bp, channels.bp,
                       sandboxes.bp, audit.bp, practice.bp):
         app.register_blueprint(blueprint)
     # Providers can't send our CSRF token; receivers check signatures instead.
-    csrf.exempt(webhooks.receivers)
-    csrf.exempt(custom_webhooks.receiver)
+    csrf.exempt(twilio_receivers.bp)
+    csrf.exempt(custom_webhook_receiver.bp)
     return app

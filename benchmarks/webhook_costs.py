@@ -23,11 +23,11 @@ from twilio.request_validator import RequestValidator  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 from app import create_app  # noqa: E402
-from wizard import webhooks  # noqa: E402
-from wizard.db import database, group_commit, open_database  # noqa: E402
-from wizard.messages import record_status  # noqa: E402
-from wizard.migrations import apply_migrations  # noqa: E402
-from wizard.models import ApiCredential, CredentialNumber, Sandbox  # noqa: E402
+from wizard.core.db import database, group_commit, open_database  # noqa: E402
+from wizard.core.migrations import apply_migrations  # noqa: E402
+from wizard.core.models import ApiCredential, CredentialNumber, Sandbox  # noqa: E402
+from wizard.messaging.store import record_status  # noqa: E402
+from wizard.webhooks import receivers as webhooks  # noqa: E402
 
 PUBLIC_BASE_URL = "https://webhooks.example.com"
 TOKEN = "a1" * 16

@@ -134,9 +134,9 @@ def main(seconds=20, connections=32, workers=1, threads=16, out=print):
            "TRUSTED_PROXIES": "0"}
     os.environ.update(env)
     from app import create_app
-    from wizard.db import database
-    from wizard.migrations import apply_migrations
-    from wizard.models import ApiCredential, CredentialNumber, Sandbox
+    from wizard.core.db import database
+    from wizard.core.migrations import apply_migrations
+    from wizard.core.models import ApiCredential, CredentialNumber, Sandbox
 
     app = create_app()
     apply_migrations(database)

@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 from playhouse.db_url import connect
 
 from app import create_app
-from wizard.migrations import apply_migrations
+from wizard.core.migrations import apply_migrations
 
 pytest_plugins = ["tests.fake_twilio", "tests.browser", "tests.provider_endpoints"]
 
@@ -43,7 +43,7 @@ def database_url(tmp_path):
 
 
 def open_test_database(url: str) -> peewee.Database:
-    from wizard.db import open_database
+    from wizard.core.db import open_database
 
     return open_database(url)
 
@@ -126,8 +126,8 @@ def client(app):
 
 
 def create_admin(app, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
-    from wizard.db import database
-    from wizard.models import User
+    from wizard.core.db import database
+    from wizard.core.models import User
 
     with app.app_context(), database.connection_context():
         user = User(email=email)

@@ -1,6 +1,11 @@
 """Objects as the app would have saved them, for tests that start past the guided flow."""
-from wizard.db import database
-from wizard.models import ApiCredential, ChannelConfiguration, CredentialNumber, Sandbox
+from wizard.core.db import database
+from wizard.core.models import (
+    ApiCredential,
+    ChannelConfiguration,
+    CredentialNumber,
+    Sandbox,
+)
 
 
 def make_credential(app, fake_twilio, name="Main Twilio", numbers=None, **fields) -> int:

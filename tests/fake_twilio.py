@@ -15,12 +15,21 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request
 
-from wizard.twilio_simulator import API_HOST, E164, MESSAGING_HOST, ROUTES, RecordedRequest, TwilioFault, TwilioSimulator
-from wizard.twilio_simulator import Account as FakeAccount
-from wizard.twilio_simulator import Message as FakeMessage
-from wizard.twilio_simulator import Number as FakeNumber
-from wizard.twilio_simulator import Service as FakeService
-from wizard.twilio_simulator import new_sid, new_token
+from wizard.providers.twilio.simulator import (
+    API_HOST,
+    E164,
+    MESSAGING_HOST,
+    ROUTES,
+    RecordedRequest,
+    TwilioFault,
+    TwilioSimulator,
+    new_sid,
+    new_token,
+)
+from wizard.providers.twilio.simulator import Account as FakeAccount
+from wizard.providers.twilio.simulator import Message as FakeMessage
+from wizard.providers.twilio.simulator import Number as FakeNumber
+from wizard.providers.twilio.simulator import Service as FakeService
 
 # The names tests import from here, as before the simulator moved into wizard/.
 __all__ = ["API_HOST", "E164", "MESSAGING_HOST", "ROUTES", "FakeAccount", "FakeMessage", "FakeNumber", "FakeService",

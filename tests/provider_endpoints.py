@@ -18,10 +18,10 @@ import itertools
 import json
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from cryptography import x509
@@ -52,7 +52,7 @@ class Authority:
               valid_days: int = 2) -> tuple[str, str]:
         """(certificate PEM, private key PEM) for a fresh key, signed by this authority."""
         key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         not_after = now + datetime.timedelta(days=valid_days)
         usages = [oid for oid, wanted in ((ExtendedKeyUsageOID.SERVER_AUTH, server),
                                           (ExtendedKeyUsageOID.CLIENT_AUTH, client)) if wanted]
@@ -79,7 +79,7 @@ class Authority:
 def make_authority(name: str = "Provider test CA") -> Authority:
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     certificate = (x509.CertificateBuilder()
                    .subject_name(subject).issuer_name(subject)
                    .public_key(key.public_key())

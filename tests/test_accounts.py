@@ -3,8 +3,8 @@ import datetime
 import re
 
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
-from wizard.db import database
-from wizard.models import AuditEntry, FailedLogin, User
+from wizard.core.db import database
+from wizard.core.models import AuditEntry, FailedLogin, User
 
 
 def text(response):

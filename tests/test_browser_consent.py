@@ -3,9 +3,8 @@ Opt-Out rule in place, then watch a Chinese opt-out arrive in the open consent r
 open the number's history."""
 from playwright.sync_api import expect
 
-from tests.browser import htmx_settled
+from tests.browser import htmx_settled, sign_in_as_new_admin
 from tests.factories import make_credential
-from tests.browser import sign_in_as_new_admin
 from tests.test_browser_foundation import assert_not_reloaded, mark_page
 from tests.test_keywords import inbound
 

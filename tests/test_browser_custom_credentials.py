@@ -6,8 +6,7 @@ import json
 
 from playwright.sync_api import expect
 
-from tests.browser import htmx_settled
-from tests.browser import sign_in_as_new_admin
+from tests.browser import htmx_settled, sign_in_as_new_admin
 from tests.test_browser_foundation import assert_not_reloaded, mark_page
 from tests.test_custom_credentials import API_KEY, make_custom, stored
 

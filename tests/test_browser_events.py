@@ -10,9 +10,9 @@ from tests.browser import htmx_settled, sign_in_as_new_admin
 from tests.factories import make_credential
 from tests.fake_twilio import new_sid
 from tests.test_browser_foundation import assert_not_reloaded, mark_page
-from wizard import messages
-from wizard.db import database
-from wizard.models import Sandbox
+from wizard.core.db import database
+from wizard.core.models import Sandbox
+from wizard.messaging import store as messages
 
 # Polls run every 2 seconds; give a few of them.
 LIVE_TIMEOUT = 8_000

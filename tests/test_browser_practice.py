@@ -16,10 +16,14 @@ from tests.browser import htmx_settled, sign_in
 from tests.conftest import create_admin
 from tests.factories import make_credential
 from tests.test_browser_foundation import assert_not_reloaded, mark_page
-from wizard import practice
-from wizard.db import database
-from wizard.models import CredentialNumber, Sandbox
-from wizard.twilio_simulator import DEMO_ACCOUNT, DEMO_SERVICES, PRACTICE_PHONE
+from wizard.core.db import database
+from wizard.core.models import CredentialNumber, Sandbox
+from wizard.providers import transport as practice
+from wizard.providers.twilio.simulator import (
+    DEMO_ACCOUNT,
+    DEMO_SERVICES,
+    PRACTICE_PHONE,
+)
 
 DEMO_NUMBER = DEMO_SERVICES[0].numbers[0]
 CONSOLE_ITEMS = ("sender_created", "sender_tested", "sender_submitted", "sender_approved", "sender_in_pool")

@@ -5,8 +5,8 @@ from twilio.request_validator import RequestValidator
 
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
 from tests.factories import make_credential
-from wizard.db import database
-from wizard.models import CredentialNumber
+from wizard.core.db import database
+from wizard.core.models import CredentialNumber
 
 
 def test_a_signed_stop_shows_up_live_and_opts_the_number_out(page, app, fake_twilio, live_server):

@@ -9,8 +9,8 @@ import pytest
 from tests.factories import make_credential
 from tests.test_accounts import text
 from tests.test_keywords import inbound
-from wizard.db import database
-from wizard.models import Consent, ConsentEvent, Sandbox
+from wizard.core.db import database
+from wizard.core.models import Consent, ConsentEvent, Sandbox
 
 
 @pytest.fixture
@@ -134,7 +134,7 @@ def test_csv_export(signed_in, app, three_numbers):
     response = signed_in.get("/consent.csv")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
-    today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
     assert response.headers["Content-Disposition"] == f"attachment; filename=consent-prod-{today}.csv"
     table = read_csv(response)
     assert table[0] == ["phone_number", "state", "since", "history"]

@@ -11,10 +11,15 @@ from tests.conftest import ADMIN_PASSWORD, BrowserLikeClient, create_admin
 from tests.factories import make_channel_configuration, make_credential
 from tests.fake_twilio import API_HOST, MESSAGING_HOST, new_sid, new_token
 from tests.test_accounts import field_error, text
-from wizard.credentials import count_segments
-from wizard.db import database
-from wizard.models import ApiCredential, AuditEntry, ChannelConfiguration, CredentialNumber, Sandbox
-
+from wizard.core.db import database
+from wizard.core.models import (
+    ApiCredential,
+    AuditEntry,
+    ChannelConfiguration,
+    CredentialNumber,
+    Sandbox,
+)
+from wizard.credentials.segments import count_segments
 
 # --- helpers ----------------------------------------------------------------------------
 

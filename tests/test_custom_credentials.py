@@ -12,9 +12,14 @@ from tests.factories import make_channel_configuration, make_credential
 from tests.provider_endpoints import ProviderEndpoint, make_authority, oauth_token_route
 from tests.test_accounts import field_error, text
 from tests.test_credentials import audit_entries, closed_port_url, sandbox_id
-from wizard.custom_provider import REDACTED, ProviderSettings
-from wizard.db import database
-from wizard.models import ApiCredential, ChannelConfiguration, CredentialNumber, CustomWebhook
+from wizard.core.db import database
+from wizard.core.models import (
+    ApiCredential,
+    ChannelConfiguration,
+    CredentialNumber,
+    CustomWebhook,
+)
+from wizard.providers.custom.settings import REDACTED, ProviderSettings
 
 API_KEY = "ak-live-7f3c9e1d5b2a4c6e8f0a1b3c"
 NEW_KEY = "ak-live-0d9c8b7a6f5e4d3c2b1a0f9e"

@@ -15,13 +15,31 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from tests.provider_endpoints import Answer, make_authority, oauth_token_route
-from wizard import custom_provider
-from wizard.custom_provider import (AUTH_TYPES, HMAC_TIMESTAMP_HEADER, MAX_ANSWER, REDACTED, ProviderError,
-                                    ProviderSettings, check_client_certificate, check_headers, check_template,
-                                    check_url, prepare, redact, render_payload, send, twilio_rcs_preset)
-from wizard.db import database
-from wizard.forms import CustomCredentialForm, custom_credential_data
-from wizard.models import ApiCredential
+from wizard.core.db import database
+from wizard.core.models import ApiCredential
+from wizard.credentials.custom_forms import CustomCredentialForm, custom_credential_data
+from wizard.providers.custom.auth import check_client_certificate
+from wizard.providers.custom.headers import check_headers, header_rows
+from wizard.providers.custom.http import send
+from wizard.providers.custom.payload import (
+    TemplateCheck,
+    check_template,
+    render_payload,
+)
+from wizard.providers.custom.presets import twilio_rcs_preset
+from wizard.providers.custom.request import prepare, redact
+from wizard.providers.custom.settings import (
+    AUTH_TYPES,
+    HMAC_TIMESTAMP_HEADER,
+    MAX_ANSWER,
+    REDACTED,
+    TIMEOUT,
+    CredentialTokenCache,
+    NoTokenCache,
+    ProviderError,
+    ProviderSettings,
+)
+from wizard.providers.custom.urls import check_url
 
 TO, FROM = "+14155550123", "+14155550101"
 JSON_TEMPLATE = '{\n  "from": "{{fromNumber}}",\n  "to": "{{toNumber}}",\n  "text": "{{message}}"\n}'
@@ -50,7 +68,7 @@ def assert_received_as_prepared(endpoint, received, prepared):
 # --- Payload templates -------------------------------------------------------------------------
 
 def test_a_complete_json_template_has_no_errors_or_warnings():
-    assert check_template(JSON_TEMPLATE, "json") == custom_provider.TemplateCheck([], [])
+    assert check_template(JSON_TEMPLATE, "json") == TemplateCheck([], [])
 
 
 def test_a_missing_required_placeholder_is_an_error_naming_it():
@@ -103,7 +121,7 @@ def test_json_values_are_escaped_so_a_message_cannot_break_the_json():
     assert content_type == "application/json; charset=utf-8"
     assert json.loads(body) == {"from": FROM, "to": TO, "text": message}
     assert body == ('{\n  "from": "+14155550101",\n  "to": "+14155550123",\n'
-                    '  "text": "She said \\"hi\\"\\\\ \\n第二行 中文\\t😀 </script>"\n}').encode("utf-8")
+                    '  "text": "She said \\"hi\\"\\\\ \\n第二行 中文\\t😀 </script>"\n}').encode()
 
 
 def test_form_templates_are_encoded_once_with_each_value_as_typed():
@@ -158,7 +176,7 @@ def test_content_type_comes_from_the_payload_format_and_cannot_be_set_or_removed
         {"name": "Content-Type is set from the payload format, with its charset; it is always sent and cannot be "
                  "set here."}]
     settings = settings_for(provider_endpoint, "bearer", auth_secrets={"bearer_token": "t0k"}, headers=[])
-    assert custom_provider.header_rows(settings) == [("Content-Type", "application/json; charset=utf-8")]
+    assert header_rows(settings) == [("Content-Type", "application/json; charset=utf-8")]
     assert prepare(settings, TO, FROM, "m").headers[0] == ("Content-Type", "application/json; charset=utf-8")
     settings.payload_format, settings.payload_template = "form", "t={{toNumber}}&f={{fromNumber}}&m={{message}}"
     assert prepare(settings, TO, FROM, "m").headers[0] == (
@@ -402,7 +420,7 @@ def test_oauth2_caches_the_token_until_it_expires(app, provider_endpoint):
         # Changed settings make the cached token stale.
         changed = ProviderSettings.from_credential(ApiCredential.get_by_id(credential.id))
         changed.auth_settings["oauth_scope"] = "messages:read"
-        changed.token_cache = custom_provider.CredentialTokenCache(ApiCredential.get_by_id(credential.id))
+        changed.token_cache = CredentialTokenCache(ApiCredential.get_by_id(credential.id))
         send_local(changed)
         assert provider_endpoint.requests_to("/oauth/token")[-1].body == (
             b"grant_type=client_credentials&scope=messages%3Aread")
@@ -478,7 +496,7 @@ def test_a_provider_that_does_not_answer_in_time_is_an_error(provider_endpoint):
         send_local(settings_for(provider_endpoint, "bearer", auth_secrets={"bearer_token": "t0k"}), timeout=0.3)
     assert raised.value.message == "127.0.0.1 did not answer within 0.3 seconds."
     assert time.monotonic() - started < 2
-    assert custom_provider.TIMEOUT == 10
+    assert TIMEOUT == 10
 
 
 def test_a_closed_port_is_an_error(provider_endpoint):
@@ -595,8 +613,8 @@ def test_settings_round_trip_through_the_row_with_secrets_encrypted(app):
                                       auth_settings={"hmac_header": "X-Sig", "hmac_algorithm": "sha512"},
                                       auth_secrets={"hmac_secret": "very-secret"}, headers=[["X-Tenant", "acme"]],
                                       payload_template=JSON_TEMPLATE)
-    assert isinstance(loaded.token_cache, custom_provider.CredentialTokenCache)
-    assert isinstance(ProviderSettings().token_cache, custom_provider.NoTokenCache)
+    assert isinstance(loaded.token_cache, CredentialTokenCache)
+    assert isinstance(ProviderSettings().token_cache, NoTokenCache)
 
 
 def test_the_twilio_rcs_preset():
@@ -607,7 +625,7 @@ def test_the_twilio_rcs_preset():
     assert preset.payload_format == "form"
     assert preset.payload_template == f"To={{{{toNumber}}}}&MessagingServiceSid={SERVICE_SID}&Body={{{{message}}}}"
     # The Messaging Service picks the sender: the template needs no {{fromNumber}}.
-    assert check_template(preset.payload_template, "form") == custom_provider.TemplateCheck([], [])
+    assert check_template(preset.payload_template, "form") == TemplateCheck([], [])
 
     content = twilio_rcs_preset(ACCOUNT_SID, "f" * 32, SERVICE_SID, content_sid="HX" + "3" * 32)
     assert content.payload_template == (f"To={{{{toNumber}}}}&MessagingServiceSid={SERVICE_SID}&ContentSid=HX"

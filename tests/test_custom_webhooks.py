@@ -15,10 +15,18 @@ import pytest
 
 from tests.factories import make_credential
 from tests.test_accounts import field_error, text
-from wizard.db import database
-from wizard.models import (AuditEntry, Consent, ConsentEvent, CustomWebhook, InboundMessage, OutboundMessage, Sandbox,
-                           StatusEvent)
-from wizard.payload_shape import fill
+from wizard.core.db import database
+from wizard.core.models import (
+    AuditEntry,
+    Consent,
+    ConsentEvent,
+    CustomWebhook,
+    InboundMessage,
+    OutboundMessage,
+    Sandbox,
+    StatusEvent,
+)
+from wizard.providers.custom.shape import fill
 
 PROD_NUMBER = "+14155550101"
 SECRET = "shared-hmac-secret-8f3a2c"

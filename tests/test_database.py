@@ -9,11 +9,16 @@ import pytest
 
 from app import create_app
 from tests.conftest import ENCRYPTION_KEY, open_test_database
-from wizard import crypto
-from wizard import db as wizard_db
-from wizard.db import DatabaseUnavailable, database, group_commit
-from wizard.migrations import MIGRATIONS, apply_migrations, applied_versions, pending_migrations
-from wizard.models import Sandbox, User
+from wizard.core import crypto
+from wizard.core import db as wizard_db
+from wizard.core.db import DatabaseUnavailable, database, group_commit
+from wizard.core.migrations import (
+    MIGRATIONS,
+    applied_versions,
+    apply_migrations,
+    pending_migrations,
+)
+from wizard.core.models import Sandbox, User
 
 
 def test_a_database_made_by_an_older_version_upgrades_without_losing_rows(database_url):
@@ -69,7 +74,7 @@ def test_an_unknown_database_scheme_is_refused():
 
 
 def test_secrets_are_generated_into_the_instance_folder_once(tmp_path, monkeypatch, migrated_url):
-    from wizard import settings
+    from wizard.core import settings
 
     for name in ("SECRET_KEY", "ENCRYPTION_KEYS"):
         monkeypatch.delenv(name, raising=False)
@@ -82,7 +87,7 @@ def test_secrets_are_generated_into_the_instance_folder_once(tmp_path, monkeypat
 
 
 def test_settings_come_from_the_environment(tmp_path):
-    from wizard import settings
+    from wizard.core import settings
 
     environ = {"SECRET_KEY": "k", "ENCRYPTION_KEYS": ENCRYPTION_KEY, "PUBLIC_BASE_URL": "https://x.example/",
                "TRUSTED_PROXIES": "2", "TWILIO_BASE_URL": "http://127.0.0.1:9/", "DATABASE_URL": "sqlite:///y"}

@@ -11,10 +11,11 @@ from tests.conftest import BrowserLikeClient
 from tests.factories import make_credential
 from tests.fake_twilio import new_sid
 from tests.test_accounts import text
-from wizard import messages
-from wizard.db import database
-from wizard.events import PAGE_SIZE, waiting_state
-from wizard.models import CustomWebhook, InboundMessage, Sandbox, StatusEvent
+from wizard.core.db import database
+from wizard.core.models import CustomWebhook, InboundMessage, Sandbox, StatusEvent
+from wizard.events.queries import PAGE_SIZE
+from wizard.messaging import store as messages
+from wizard.messaging.store import waiting_state
 
 T0 = datetime.datetime(2025, 3, 1, 12, 0, 0)
 
@@ -484,7 +485,7 @@ def test_the_waiting_panel_is_a_page_without_javascript(signed_in, app, credenti
 
 
 def test_other_pages_include_the_waiting_panel_with_waiting_state(app, credential):
-    from wizard.models import ApiCredential
+    from wizard.core.models import ApiCredential
 
     with app.test_request_context("/credentials"), database.connection_context():
         panel = render_template_string('{% include "events/_waiting.html" %}',

@@ -4,8 +4,8 @@ import pytest
 
 from tests.factories import make_credential
 from tests.test_accounts import field_error, text
-from wizard.db import database
-from wizard.models import ApiCredential, ChannelConfiguration, CredentialNumber
+from wizard.core.db import database
+from wizard.core.models import ApiCredential, ChannelConfiguration, CredentialNumber
 
 
 def start(client) -> str:

@@ -5,8 +5,8 @@ import re
 import pytest
 
 from tests.test_accounts import field_error, text
-from wizard.db import database
-from wizard.models import ApiCredential, AuditEntry, CredentialNumber, GuidedRun
+from wizard.core.db import database
+from wizard.core.models import ApiCredential, AuditEntry, CredentialNumber, GuidedRun
 
 
 def start(client) -> str:

@@ -6,12 +6,28 @@ import pytest
 
 from tests.factories import make_credential
 from tests.test_accounts import field_error, text
-from wizard.db import database
-from wizard.keywords import (DEFAULT_KEYWORDS, DEFAULT_REPLIES, Match, default_rules, match, normalize,
-                             parse_keywords, respond)
-from wizard.messages import inbound_from_twilio
-from wizard.models import (ApiCredential, AuditEntry, Consent, ConsentEvent, InboundMessage, KeywordRule,
-                           KeywordSettings, Sandbox)
+from wizard.core.db import database
+from wizard.core.models import (
+    ApiCredential,
+    AuditEntry,
+    Consent,
+    ConsentEvent,
+    InboundMessage,
+    KeywordRule,
+    KeywordSettings,
+    Sandbox,
+)
+from wizard.keywords.forms import parse_keywords
+from wizard.messaging.keywords import (
+    DEFAULT_KEYWORDS,
+    DEFAULT_REPLIES,
+    Match,
+    default_rules,
+    match,
+    normalize,
+    respond,
+)
+from wizard.messaging.store import inbound_from_twilio
 
 OPT_OUT = DEFAULT_REPLIES["opt_out"]
 OPT_IN = DEFAULT_REPLIES["opt_in"]

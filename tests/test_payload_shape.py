@@ -3,7 +3,14 @@ import json
 
 import pytest
 
-from wizard.payload_shape import REQUIRED, ShapeMismatch, extract, fill, parse, path_text
+from wizard.providers.custom.shape import (
+    REQUIRED,
+    ShapeMismatch,
+    extract,
+    fill,
+    parse,
+    path_text,
+)
 
 RCS_SAMPLE = """{
   "event": "message",

@@ -10,14 +10,35 @@ import requests
 
 from tests.factories import make_channel_configuration, make_credential
 from tests.test_accounts import field_error, text
-from wizard import practice, twilio_api
-from wizard.custom_provider import ProviderSettings
-from wizard.db import database
-from wizard.models import (ApiCredential, AuditEntry, ChannelConfiguration, Consent, CredentialNumber, GuidedRun,
-                           InboundMessage, KeywordRule, OutboundMessage, Sandbox, StatusEvent)
-from wizard.twilio_simulator import (DEMO_ACCOUNT, DEMO_SERVICES, INVALID_TO_NUMBER, PRACTICE_PHONE,
-                                     SUSPENDED_ACCOUNT, TRIAL_ACCOUNT, TRIAL_SERVICE, UNDELIVERABLE_NUMBER,
-                                     TwilioSimulator, practice_seed)
+from wizard.core.db import database
+from wizard.core.models import (
+    ApiCredential,
+    AuditEntry,
+    ChannelConfiguration,
+    Consent,
+    CredentialNumber,
+    GuidedRun,
+    InboundMessage,
+    KeywordRule,
+    OutboundMessage,
+    Sandbox,
+    StatusEvent,
+)
+from wizard.providers import transport as practice
+from wizard.providers.custom.settings import ProviderSettings
+from wizard.providers.twilio import client as twilio_api
+from wizard.providers.twilio.simulator import (
+    DEMO_ACCOUNT,
+    DEMO_SERVICES,
+    INVALID_TO_NUMBER,
+    PRACTICE_PHONE,
+    SUSPENDED_ACCOUNT,
+    TRIAL_ACCOUNT,
+    TRIAL_SERVICE,
+    UNDELIVERABLE_NUMBER,
+    TwilioSimulator,
+    practice_seed,
+)
 
 DEMO_NUMBER = DEMO_SERVICES[0].numbers[0]
 RCS_CONSOLE = {name: "y" for name in ("sender_created", "sender_tested", "sender_submitted", "sender_approved",
@@ -472,7 +493,7 @@ def test_a_sandbox_is_made_practice_on_create_and_on_edit(signed_in, app):
 
 def test_status_callbacks_go_to_our_receiver_in_practice_even_without_a_public_url(in_practice, signed_in, app,
                                                                                      fake_twilio):
-    from wizard.webhooks import status_callback_url
+    from wizard.messaging.receiver_urls import status_callback_url
 
     assert app.config["PUBLIC_BASE_URL"] == ""
     make_credential(app, fake_twilio, numbers={"prod": fake_twilio.service_numbers[0], "practice": DEMO_NUMBER})

@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from tests.test_guided_sms import step_url, walk_to
-from wizard.db import all_models, database
+from wizard.core.db import all_models, database
 
 SECONDARY = "e" * 32
 LINK = re.compile(r'(?:href|hx-get|data-hx-get)="(/[^"#]*)"')
@@ -54,7 +54,7 @@ def test_the_auth_token_never_leaves_the_server(signed_in, app, fake_twilio, cap
         # A second, unfinished run keeps a token in its draft.
         walk_to(signed_in, fake_twilio, upto="numbers", name="Unfinished")
         signed_in.get("/webhooks")
-        from wizard.models import ApiCredential
+        from wizard.core.models import ApiCredential
 
         with app.app_context(), database.connection_context():
             credential = ApiCredential.get(ApiCredential.name == "Twilio prod")

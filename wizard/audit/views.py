@@ -1,0 +1,42 @@
+"""The audit log: who created, changed or deleted which configuration object, and when."""
+from flask import Blueprint, request
+
+from wizard.core.db import all_models
+from wizard.core.models import AuditEntry
+from wizard.shell.pages import render
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+
+PAGE_SIZE = 50
+
+
+@bp.route("")
+def index():
+    query = AuditEntry.select().order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    object_type = request.args.get("object_type", "")
+    object_id = request.args.get("object_id", type=int)
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+    if object_id is not None:
+        query = query.where(AuditEntry.object_id == object_id)
+    page = max(request.args.get("page", 1, type=int), 1)
+    entries = list(query.paginate(page, PAGE_SIZE + 1))
+    types = [row.object_type for row in AuditEntry.select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)]
+    kinds = object_kinds()
+    return render(
+        "audit/index.html",
+        "audit/_entries.html",
+        entries=entries[:PAGE_SIZE],
+        has_more=len(entries) > PAGE_SIZE,
+        page=page,
+        object_type=object_type,
+        object_id=object_id,
+        object_types=types,
+        kinds=kinds,
+    )
+
+
+def object_kinds() -> dict:
+    """Model class name -> the object's name in the reader's language."""
+    return {model.__name__: model.kind for model in all_models() if hasattr(model, "kind")}

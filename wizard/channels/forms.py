@@ -1,0 +1,166 @@
+"""The channel configuration form: name, channel, SMS type, credential, sender number, subdomain and
+execution field, each checked as the admin leaves it."""
+import re
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from wizard.core.models import ChannelConfiguration
+from wizard.shell.choosers import ChoosesCredential, credentials_with_a_number
+from wizard.shell.fields import lowercase, strip
+
+CHANNEL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+
+
+HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))+$")
+
+
+EXECUTION_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+# The channels a configuration can send through, as data: each names the credential
+# vendors that can carry it.
+CHANNELS = {
+    "sms": {"label": _l("SMS/MMS"), "vendors": ("twilio",)},
+    "rcs": {"label": _l("RCS"), "vendors": ("custom",)},  # through a custom provider (the RCS flow)
+}
+
+
+SMS_TYPES = {"marketing": _l("Marketing"), "transactional": _l("Transactional")}
+
+
+DEFAULT_EXECUTION_FIELD = "mobilePhone.number"
+
+
+CHANNEL_NAME_CHARACTER = re.compile(r"[A-Za-z0-9_.-]")
+
+
+class ChannelFieldsForm(FlaskForm):
+    """What every channel configuration has, whatever carries it: name, SMS type, short URLs,
+    the profile field with the phone number. The RCS flow uses it alone: its credential
+    doesn't exist until the flow finishes."""
+
+    configuration_id = None  # the one being edited, if any
+
+    name = StringField(
+        _l("Name"),
+        filters=[strip],
+        validators=[DataRequired(_l("Enter a name for the channel configuration.")),
+                    Length(max=128, message=_l("A name has at most 128 characters."))],
+    )
+    description = TextAreaField(
+        _l("Description"),
+        filters=[strip],
+        validators=[Length(max=1000, message=_l("A description has at most 1000 characters."))],
+    )
+    sms_type = SelectField(_l("SMS type"), choices=[SelectChoice("", _l("Choose the SMS type")),
+                                                    *(SelectChoice(*item) for item in SMS_TYPES.items())],
+                           validate_choice=False)
+    subdomain = StringField(
+        _l("Subdomain for short URLs"),
+        filters=[strip, lowercase],
+        validators=[Length(max=253, message=_l("A host name has at most 253 characters."))],
+    )
+    execution_field = StringField(
+        _l("Execution field"),
+        default=DEFAULT_EXECUTION_FIELD,
+        filters=[strip],
+        validators=[DataRequired(_l("Enter the profile attribute that holds the phone number, "
+                                    "e.g. mobilePhone.number.")),
+                    Length(max=255, message=_l("An execution field has at most 255 characters."))],
+    )
+    version = HiddenField()  # the version the edit form was opened at
+
+    def validate_name(self, field):
+
+        value = field.data or ""
+        if field.errors or not value:
+            return
+        if not CHANNEL_NAME.fullmatch(value):
+            if not re.match(r"[A-Za-z]", value):
+                raise ValidationError(_l("A name starts with a letter, A to Z."))
+            wrong = dict.fromkeys(c for c in value if not CHANNEL_NAME_CHARACTER.fullmatch(c))
+            raise ValidationError(gettext("A name has only letters A-Z, digits and _ . - (not %(characters)s).",
+                                          characters=" ".join(f"“{c}”" for c in wrong)))
+        clash = ChannelConfiguration.select().where(ChannelConfiguration.name_key == value.casefold())
+        if self.configuration_id is not None:
+            clash = clash.where(ChannelConfiguration.id != self.configuration_id)
+        clash = clash.first()
+        if clash is not None:
+            raise ValidationError(gettext("A channel configuration with this name already exists in sandbox "
+                                          "%(sandbox)s.", sandbox=clash.sandbox.name))
+
+    def validate_sms_type(self, field):
+        if field.data not in SMS_TYPES:
+            raise ValidationError(_l("Choose Marketing or Transactional."))
+
+    def validate_subdomain(self, field):
+        value = field.data or ""
+        if field.errors or not value:
+            return
+        if "/" in value or ":" in value:
+            raise ValidationError(_l("Enter only the host name, like go.example.com, without https:// or a path."))
+        if not HOSTNAME.fullmatch(value):
+            raise ValidationError(_l("Enter a host name like go.example.com: parts of letters, digits and hyphens, "
+                                     "separated by dots."))
+
+    def validate_execution_field(self, field):
+        if field.errors or not field.data:
+            return
+        if not EXECUTION_FIELD.fullmatch(field.data):
+            raise ValidationError(_l("Enter the attribute's path like mobilePhone.number: names of letters, digits "
+                                     "and _, separated by dots, each starting with a letter or _."))
+
+
+class ChannelConfigurationForm(ChoosesCredential, ChannelFieldsForm):
+    """A channel configuration in one sandbox: its credential must have a number there, and
+    the sender number is that number."""
+
+    channel = SelectField(_l("Channel"), choices=[SelectChoice(key, c["label"]) for key, c in CHANNELS.items()],
+                          default="sms", validate_choice=False)
+    credential = SelectField(_l("API credential"), validate_choice=False)
+    sender_number = SelectField(_l("Sender number"), validate_choice=False)
+
+    def __init__(self, *args, sandbox, configuration_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sandbox, self.configuration_id = sandbox, configuration_id
+        # The credentials this sandbox can send through: a number here, and a vendor that fits.
+        self.numbers = credentials_with_a_number(sandbox, CHANNELS.get(self.channel.data, CHANNELS["sms"])["vendors"])
+        self.offer_credentials(sandbox)
+
+    def validate_channel(self, field):
+        if field.data not in CHANNELS:
+            raise ValidationError(_l("Choose a channel."))
+
+    def validate_credential(self, field):
+        chosen = self.chosen_credential
+        if not field.data:
+            raise ValidationError(_l("Choose an API credential."))
+        if chosen is None:
+            raise ValidationError(_l("That API credential no longer exists. Choose another one."))
+        if chosen.id in self.numbers:
+            return
+        channel = CHANNELS.get(self.channel.data, CHANNELS["sms"])
+        if chosen.vendor not in channel["vendors"]:
+            raise ValidationError(gettext("API credential %(name)s cannot send %(channel)s messages.",
+                                          name=chosen.name, channel=channel["label"]))
+        raise ValidationError(gettext("API credential %(name)s has no number in sandbox %(sandbox)s. Add its "
+                                      "incoming number for sandbox %(sandbox)s on the API credential's page, then "
+                                      "choose it here.", name=chosen.name, sandbox=self.sandbox.name))
+
+    def validate_sender_number(self, field):
+        number = self.number_here()
+        if number is None:
+            return  # the credential's own error says what is wrong
+        if not field.data:
+            raise ValidationError(_l("Choose the sender number."))
+        if field.data != number:
+            # Without JavaScript the list still showed the previous credential's number.
+            raise ValidationError(gettext("API credential %(name)s sends from %(number)s in sandbox %(sandbox)s, "
+                                          "not from %(chosen)s. Its number is selected now; save again to use it.",
+                                          name=self.chosen_credential.name, number=number,
+                                          sandbox=self.sandbox.name, chosen=field.data))

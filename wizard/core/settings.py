@@ -1,0 +1,57 @@
+"""Settings from the environment, with secrets generated into instance/ on first run.
+
+Nothing secret has a default that ships: SECRET_KEY and ENCRYPTION_KEYS are either
+given in the environment or generated once and kept in the instance folder."""
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+
+def _instance_secret(instance: Path, filename: str, make) -> str:
+    """Read a generated secret from instance/, creating it (mode 600) the first time."""
+    path = instance / filename
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(make())
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: str, given: dict | None = None, environ=os.environ) -> dict:
+    """The settings; values in `given` win, and a secret given there is never generated."""
+    given = given or {}
+    instance = Path(instance_path)
+    public_base_url = given.get("PUBLIC_BASE_URL", environ.get("PUBLIC_BASE_URL", "")).rstrip("/")
+    try:
+        trusted_proxies = int(environ.get("TRUSTED_PROXIES", "0"))
+    except ValueError:
+        raise SystemExit("TRUSTED_PROXIES must be a whole number (how many proxies to trust).")
+    settings = {
+        "SECRET_KEY": given.get("SECRET_KEY")
+        or environ.get("SECRET_KEY")
+        or _instance_secret(instance, "secret_key", lambda: secrets.token_hex(32)),
+        "DATABASE_URL": given.get("DATABASE_URL")
+        or environ.get("DATABASE_URL")
+        or f"sqlite:///{instance / 'wizard.sqlite3'}",
+        "ENCRYPTION_KEYS": given.get("ENCRYPTION_KEYS")
+        or environ.get("ENCRYPTION_KEYS")
+        or _instance_secret(instance, "encryption_keys", lambda: Fernet.generate_key().decode()),
+        "PUBLIC_BASE_URL": public_base_url,
+        "TRUSTED_PROXIES": trusted_proxies,
+        "TWILIO_BASE_URL": environ.get("TWILIO_BASE_URL", "").rstrip("/"),
+        # Custom provider URLs may point at private or loopback addresses only when this is 1.
+        "ALLOW_PRIVATE_PROVIDER_URLS": environ.get("ALLOW_PRIVATE_PROVIDER_URLS", "") == "1",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": public_base_url.startswith("https://"),
+        # htmx sends the token in a header; forms send it as a field.
+        "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+        "WTF_CSRF_TIME_LIMIT": None,
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_WINDOW_SECONDS": 15 * 60,
+    }
+    settings.update(given)
+    return settings

@@ -1,0 +1,203 @@
+"""Saving Twilio credentials: one path for the guided flow and the edit page, Twilio asked first."""
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from wizard.core import audit
+from wizard.core.db import database
+from wizard.core.editing import check_unchanged, update_unchanged
+from wizard.core.models import (
+    ApiCredential,
+    ChannelConfiguration,
+    CredentialNumber,
+    Sandbox,
+    utcnow,
+)
+from wizard.providers.twilio.checks import (
+    available_numbers,
+    check_account,
+    check_messaging_service,
+)
+from wizard.providers.twilio.client import Account
+
+
+def numbers_of(credential_ids) -> dict[int, list[CredentialNumber]]:
+    """Each credential's numbers with their sandboxes, sandboxes by name."""
+    found = {}
+    query = (CredentialNumber.select(CredentialNumber, Sandbox).join(Sandbox)
+             .where(CredentialNumber.credential.in_(credential_ids)).order_by(Sandbox.name_key))
+    for number in query:
+        found.setdefault(number.credential_id, []).append(number)
+    return found
+
+
+def configurations_using(credential_ids) -> dict[int, list[ChannelConfiguration]]:
+    found = {}
+    query = (ChannelConfiguration.select().where(ChannelConfiguration.credential.in_(credential_ids))
+             .order_by(ChannelConfiguration.name_key))
+    for configuration in query:
+        found.setdefault(configuration.credential_id, []).append(configuration)
+    return found
+
+
+def _snapshot(credential: ApiCredential, numbers: dict[int, str], sandboxes) -> dict:
+    """The audited fields, a number for every sandbox (None where unused); never a secret."""
+    state = {
+        "name": credential.name,
+        "account_sid": credential.account_sid,
+        "messaging_service_sid": credential.messaging_service_sid,
+        "verification_state": credential.verification_state,
+    }
+    for sandbox in sandboxes:
+        state[f"number ({sandbox.name})"] = numbers.get(sandbox.id)
+    return state
+
+
+def _initial(credential: ApiCredential, sandboxes) -> dict:
+    data = {"name": credential.name, "account_sid": credential.account_sid,
+            "messaging_service_sid": credential.messaging_service_sid, "version": str(credential.version)}
+    numbers = credential.numbers_by_sandbox()
+    for sandbox in sandboxes:
+        data[f"use_{sandbox.id}"] = sandbox.id in numbers
+        data[f"number_{sandbox.id}"] = numbers.get(sandbox.id, "")
+    return data
+
+
+@dataclass
+class TwilioAgrees:
+    account: Account | None  # as Twilio described it, when the account was asked about
+    warnings: list[str]
+    number_errors: dict[int, str]  # sandbox id -> why its number cannot be used
+
+
+def check_with_twilio(form, credential: ApiCredential) -> TwilioAgrees:
+    """Ask Twilio about whatever changed that it must agree with; raises CheckFailed.
+
+    A changed Account SID or Messaging Service, or an Auth Token typed in, is verified
+    again, and so is every number then; otherwise only the numbers that changed are checked.
+    """
+    token = form.auth_token.data or credential.auth_token
+    account_changed = (form.account_sid.data != credential.account_sid
+                       or bool(form.auth_token.data)
+                       or form.messaging_service_sid.data != credential.messaging_service_sid)
+    stored = credential.numbers_by_sandbox()
+    to_check = {sandbox_id: number for sandbox_id, number in form.chosen().items()
+                if account_changed or stored.get(sandbox_id) != number}
+    agrees = TwilioAgrees(None, [], {})
+    if account_changed:
+        checked = check_account(form.account_sid.data, token)
+        check_messaging_service(form.account_sid.data, token, form.messaging_service_sid.data)
+        agrees.account = checked.account
+        agrees.warnings += [checked.warning] if checked.warning else []
+    if to_check:
+        available = available_numbers(form.account_sid.data, token, form.messaging_service_sid.data)
+        for sandbox_id, number in to_check.items():
+            error, warning = available.problem_with(number)
+            if error:
+                agrees.number_errors[sandbox_id] = error
+            elif warning:
+                agrees.warnings.append(warning)
+    return agrees
+
+
+def sandboxes_in_use(form, credential: ApiCredential, sandboxes) -> dict[int, str]:
+    """Sandbox id -> why it stays chosen: its channel configurations send through this credential."""
+    chosen, refusals = form.chosen(), {}
+    for sandbox in sandboxes:
+        if sandbox.id in chosen:
+            continue
+        users = [c.name for c in ChannelConfiguration.select().where(
+            ChannelConfiguration.credential == credential.id, ChannelConfiguration.sandbox == sandbox.id
+        ).order_by(ChannelConfiguration.name_key)]
+        if users:
+            refusals[sandbox.id] = ngettext(
+                "Channel configuration %(names)s sends through this credential in sandbox %(sandbox)s: "
+                "keep the sandbox, or change or delete that configuration first.",
+                "Channel configurations %(names)s send through this credential in sandbox %(sandbox)s: "
+                "keep the sandbox, or change or delete those configurations first.",
+                len(users), names=", ".join(users), sandbox=sandbox.name)
+    return refusals
+
+
+def save_credential(form, credential: ApiCredential, sandboxes, account: Account | None) -> list[str]:
+    """Write the form over the credential, if nobody saved it since the form was opened.
+
+    `account` is given when Twilio has just verified the credential. Returns what the admin
+    should be told besides "saved"; raises EditConflict.
+    """
+    stored_numbers = credential.numbers_by_sandbox()
+    before = _snapshot(credential, stored_numbers, sandboxes)
+    new_token = form.auth_token.data or None
+    token_changed = new_token is not None and new_token != credential.auth_token
+    values = {
+        ApiCredential.name: form.name.data,
+        ApiCredential.name_key: form.name.data.casefold(),
+        ApiCredential.account_sid: form.account_sid.data,
+        ApiCredential.messaging_service_sid: form.messaging_service_sid.data,
+    }
+    if token_changed:
+        values.update({ApiCredential.auth_token: new_token, ApiCredential.auth_token_last4: new_token[-4:]})
+    if account is not None:
+        values.update({
+            ApiCredential.verification_state: "verified", ApiCredential.verified_at: utcnow(),
+            ApiCredential.verification_error: None,
+            ApiCredential.account_name: account.friendly_name, ApiCredential.account_type: account.type,
+        })
+    return _write_edit(credential, form, values, stored_numbers, before, lambda saved, chosen: _snapshot(
+        saved, chosen, sandboxes), {"auth_token": token_changed})
+
+
+def _write_edit(credential, form, values, stored_numbers, before, snapshot, secrets_changed: dict) -> list[str]:
+    """One transaction for an edit, whatever the vendor: the credential (only if nobody saved it
+    since the form was opened), its number in each sandbox, the audit entry. Returns notes."""
+    chosen, notes = form.chosen(), []
+    with database.atomic():
+        update_unchanged(form, credential, values)
+        CredentialNumber.delete().where(CredentialNumber.credential == credential.id,
+                                        CredentialNumber.sandbox.not_in(list(chosen))).execute()
+        for sandbox_id, number in chosen.items():
+            if sandbox_id not in stored_numbers:
+                CredentialNumber.create(credential=credential.id, sandbox=sandbox_id, phone_number=number)
+            elif stored_numbers[sandbox_id] != number:
+                CredentialNumber.update(phone_number=number).where(
+                    CredentialNumber.credential == credential.id, CredentialNumber.sandbox == sandbox_id).execute()
+                notes += _follow_new_number(credential, sandbox_id, number)
+        saved = ApiCredential.get_by_id(credential.id)
+        changes = audit.diff(before, snapshot(saved, chosen))
+        changes.update({field: audit.SECRET_MARK for field, changed in secrets_changed.items() if changed})
+        audit.record("update", saved, changes, secret_fields=ApiCredential.SECRET_FIELDS)
+    return notes
+
+
+def _follow_new_number(credential, sandbox_id, number) -> list[str]:
+    """A sandbox's channel configurations send from the credential's number there: they follow it."""
+    notes = []
+    for configuration in ChannelConfiguration.select().where(
+            ChannelConfiguration.credential == credential.id, ChannelConfiguration.sandbox == sandbox_id):
+        audit.record("update", configuration, {"sender_number": [configuration.sender_number, number]})
+        ChannelConfiguration.update(sender_number=number, version=ChannelConfiguration.version + 1,
+                                    updated_at=utcnow()).where(ChannelConfiguration.id == configuration.id).execute()
+        notes.append(_("Channel configuration %(name)s now sends from %(number)s.",
+                       name=configuration.name, number=number))
+    return notes
+
+
+def edit_credential(form, credential: ApiCredential, sandboxes) -> list[str] | None:
+    """Save: refuse what must not change, ask Twilio, then write.
+
+    Returns what the admin should also be told once saved; None when refused, with the
+    reasons on the form's fields. Raises EditConflict, and CheckFailed for Twilio's no.
+    """
+    check_unchanged(form, credential)  # before asking Twilio anything
+    in_use = sandboxes_in_use(form, credential, sandboxes)
+    for sandbox_id, refusal in in_use.items():
+        form[f"use_{sandbox_id}"].errors.append(refusal)
+    if in_use:
+        return None
+    agrees = check_with_twilio(form, credential)
+    for sandbox_id, error in agrees.number_errors.items():
+        form[f"number_{sandbox_id}"].errors.append(error)
+    if agrees.number_errors:
+        return None
+    return agrees.warnings + save_credential(form, credential, sandboxes, agrees.account)

@@ -1,0 +1,99 @@
+"""Verify SMS connection: a Twilio credential's live checks, a test message and its status."""
+import re
+
+from flask import abort, render_template, request, url_for
+from flask_babel import gettext as _
+
+from wizard.core.context import current_sandbox
+from wizard.core.models import ApiCredential
+from wizard.credentials.blueprint import bp
+from wizard.credentials.forms import SmsTestForm
+from wizard.credentials.segments import count_segments
+from wizard.credentials.views import _get_twilio
+from wizard.messaging import receiver_urls as receiver_urls_module
+from wizard.messaging.statuses import MESSAGE_STATUS
+from wizard.providers.twilio.checks import client, twilio_says
+from wizard.providers.twilio.client import (
+    TwilioError,
+    TwilioUnreachable,
+    fetch_message,
+    send_message,
+)
+from wizard.shell.pages import is_htmx, redirect_to, render
+
+MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
+
+
+# Twilio's codes that are about the recipient, and about the body: shown beside that field.
+RECIPIENT_ERRORS = {21211, 21265, 21401, 21407, 21408, 21421, 21604, 21608, 21610, 21612, 21614, 21635}
+
+
+BODY_ERRORS = {21602, 21617}
+
+
+def status_callback_url(credential: ApiCredential) -> str | None:
+    """Where Twilio reports delivery: the status receiver of the credential's number in this sandbox."""
+    numbers = sorted(credential.numbers, key=lambda n: n.sandbox_id != current_sandbox().id)
+    return receiver_urls_module.status_callback_url(numbers[0]) if numbers else None
+
+
+def _client(credential: ApiCredential):
+    return client(credential.account_sid, credential.auth_token)
+
+
+def _verify_page(credential, form, status=200, **context):
+    return render("credentials/verify.html", "credentials/_verify_section.html", status=status,
+                  credential=credential, form=form, segments=count_segments(form.message.data or ""),
+                  statuses=MESSAGE_STATUS, **context)
+
+
+@bp.route("/<int:credential_id>/verify", methods=["GET", "POST"])
+def verify(credential_id):
+    """Send a test message through the credential's Messaging Service.
+
+    A POST with `_counter` only counts characters and segments (htmx as the admin types,
+    or the Count button without JavaScript); nothing is sent then.
+    """
+    credential = _get_twilio(credential_id)
+    form = SmsTestForm()
+    if request.method == "POST" and request.args.get("_counter"):
+        if is_htmx():
+            return render_template("credentials/_counter.html", segments=count_segments(form.message.data or ""))
+        return _verify_page(credential, form)
+    if not form.validate_on_submit():
+        return _verify_page(credential, form, status=422 if form.errors else 200)
+    try:
+        sent = send_message(_client(credential), form.number.data, credential.messaging_service_sid,
+                                       form.message.data, status_callback=status_callback_url(credential))
+    except TwilioError as error:
+        retry = isinstance(error, TwilioUnreachable)
+        if retry:
+            form.form_errors.append(_("%(reason)s. Your input is kept; try again.", reason=error.message))
+        elif error.code in RECIPIENT_ERRORS:
+            form.number.errors.append(twilio_says(error))
+        elif error.code in BODY_ERRORS:
+            form.message.errors.append(twilio_says(error))
+        else:
+            form.form_errors.append(twilio_says(error))
+        return _verify_page(credential, form, status=422, retry=retry)
+    if not is_htmx():
+        return redirect_to(url_for("credentials.message", credential_id=credential.id, message_sid=sent.sid))
+    return _verify_page(credential, form, sent=sent)
+
+
+@bp.route("/<int:credential_id>/messages/<message_sid>")
+def message(credential_id, message_sid):
+    """A test message as Twilio knows it now: its status, fetched again on every request."""
+    credential = _get_twilio(credential_id)
+    if not MESSAGE_SID.match(message_sid):
+        abort(404)
+    sent, error = None, None
+    try:
+        sent = fetch_message(_client(credential), message_sid)
+    except TwilioUnreachable as unreachable:
+        error = _("%(reason)s. Try Refresh again in a moment.", reason=unreachable.message)
+    except TwilioError as failure:
+        error = twilio_says(failure)
+    return render("credentials/verify.html", "credentials/_message.html", credential=credential,
+                  form=SmsTestForm(formdata=None), segments=count_segments(""), statuses=MESSAGE_STATUS,
+                  sent=sent, message_sid=message_sid, message_error=error)

@@ -1,0 +1,154 @@
+"""Guided setup: the flows page and the steps of every run, one URL per step."""
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from wizard.core.db import database
+from wizard.core.models import ApiCredential, GuidedRun
+from wizard.guided.engine import CheckResult, Run, Step, submitted
+from wizard.guided.flows import FLOWS
+from wizard.messaging.receiver_urls import reachability_warning, webhook_urls
+from wizard.messaging.store import waiting_state
+from wizard.providers.twilio.checks import CheckFailed
+from wizard.shell.pages import is_htmx, redirect_to, render
+
+bp = Blueprint("guided", __name__, url_prefix="/setup")
+
+
+@bp.route("")
+def index():
+    runs = (GuidedRun.select().where(GuidedRun.user == g.user.id, GuidedRun.flow.in_(list(FLOWS)))
+            .order_by(GuidedRun.updated_at.desc()))
+    return render("guided/index.html", flows=FLOWS.values(), runs=[Run(r, FLOWS[r.flow]) for r in runs])
+
+
+@bp.route("/<flow_name>", methods=["POST"])
+def start(flow_name):
+    flow = FLOWS.get(flow_name) or abort(404)
+    run = Run.start(flow, g.user)
+    return redirect_to(url_for("guided.step", flow_name=flow.name, token=run.token, step_name=flow.steps[0].name))
+
+
+def _run(flow_name: str, token: str) -> Run:
+    flow = FLOWS.get(flow_name) or abort(404)
+    row = GuidedRun.get_or_none(GuidedRun.token == token, GuidedRun.flow == flow.name, GuidedRun.user == g.user.id)
+    return Run(row, flow) if row else abort(404)
+
+
+def _step_url(run: Run, step: Step | None) -> str:
+    if step is None:
+        return url_for("guided.review", flow_name=run.flow.name, token=run.token)
+    return url_for("guided.step", flow_name=run.flow.name, token=run.token, step_name=step.name)
+
+
+def _show(run: Run, step: Step, form, status=200, form_error=None, retry=False, result=None, **extra):
+    context = {**(step.context(run) if step.context else {}), **extra}  # what an action found wins
+    return render(
+        "guided/step.html", step.template, status=status, run=run, flow=run.flow, step=step, form=form,
+        form_error=form_error, retry=retry, result=result, step_url=_step_url(run, step), **context,
+    )
+
+
+@bp.route("/<flow_name>/<token>/<step_name>", methods=["GET", "POST"])
+def step(flow_name, token, step_name):
+    run = _run(flow_name, token)
+    step = run.flow.step(step_name) or abort(404)
+    if not run.can_open(step):
+        return redirect_to(_step_url(run, run.first_open_step()))
+    if request.method == "GET":
+        form = run.form_for(step)
+        for name, errors in run.errors(step).items():  # Finish sent us back here
+            if name in form:
+                form[name].errors = errors
+        form_error = " ".join(run.errors(step).get("", [])) or None
+        return _show(run, step, form, form_error=form_error)
+
+    form = run.form_for(step, formdata=request.form)
+    action = request.form.get("action", "next")
+    if is_htmx() and request.form.get("_field") in form:  # a field was left: validate just that one
+        form.validate()
+        return render_template("_field_fragment.html", f=form[request.form["_field"]])
+    if action == "back":
+        run.keep_typed(step, submitted(form))
+        return redirect_to(_step_url(run, run.flow.before(step)))
+    if action == "save":  # a checklist item was ticked: keep it, nothing else
+        run.keep_typed(step, submitted(form))
+        return ("", 204) if is_htmx() else redirect_to(_step_url(run, step))
+    name, _, argument = action.partition(":")  # e.g. remove_header:2
+    if name in step.actions:  # the step's own buttons (preset, preview, test request...)
+        context = step.actions[name](run, form, argument)
+        fragment = context.pop("fragment", None)
+        if fragment and is_htmx():
+            return render_template(fragment, run=run, step=step, form=form, step_url=_step_url(run, step),
+                                   **context)
+        return _show(run, step, context.pop("form", form), status=context.pop("status", 200), **context)
+    if not form.validate():
+        run.keep_typed(step, submitted(form))
+        return _show(run, step, form, status=422)
+    values = run.with_secrets(step, submitted(form))
+    elsewhere = step.branch(run, values) if step.branch else None
+    if elsewhere:  # this run ends here: the choice is made on another page
+        run.row.delete_instance()
+        return redirect_to(elsewhere)
+    try:
+        result = step.check(run, values) if step.check else CheckResult()
+    except CheckFailed as failure:
+        run.keep_typed(step, submitted(form))
+        if failure.field and failure.field in form:
+            form[failure.field].errors = [failure.message]
+            return _show(run, step, form, status=422)
+        return _show(run, step, form, status=422, form_error=failure.message, retry=failure.retry)
+    if action == "check":  # the live check alone: show what Twilio said, stay on the step
+        run.keep_typed(step, submitted(form))
+        return _show(run, step, form, result=result)
+    run.complete(step, values, result)
+    return redirect_to(_step_url(run, run.flow.after(step)))
+
+
+@bp.route("/<flow_name>/<token>/review", methods=["GET", "POST"])
+def review(flow_name, token):
+    run = _run(flow_name, token)
+    if run.first_open_step() is not None:
+        return redirect_to(_step_url(run, run.first_open_step()))
+    if request.method == "GET":
+        extra = run.flow.review_context(run) if run.flow.review_context else {}
+        return render("guided/review.html", run=run, flow=run.flow, **extra)
+    # Finish: every step is validated again (a name may have been taken, an account suspended).
+    for step in run.flow.steps:
+        ok, errors, _result = run.revalidate(step)
+        if not ok:
+            run.reopen(step, errors)
+            flash(_("“%(step)s” needs your attention before you can finish.", step=step.title), "error")
+            return redirect_to(_step_url(run, step))
+    with database.atomic():
+        target = run.flow.finish(run)
+        run.row.delete_instance()
+    current_app.logger.info("guided run %s of flow %s finished", run.token, run.flow.name)
+    return redirect_to(target)
+
+
+@bp.route("/<flow_name>/<token>/discard", methods=["GET", "POST"])
+def discard(flow_name, token):
+    run = _run(flow_name, token)
+    if request.method == "GET":
+        return render("guided/discard.html", run=run, flow=run.flow)
+    run.row.delete_instance()
+    flash(_("The unfinished setup was discarded."), "success")
+    return redirect_to(url_for("guided.index"))
+
+
+@bp.route("/sms/done/<int:credential_id>")
+def sms_done(credential_id):
+    credential = ApiCredential.get_or_none(ApiCredential.id == credential_id) or abort(404)
+    numbers = list(credential.numbers)
+    return render("guided/sms_done.html", credential=credential, numbers=numbers,
+                  urls={n.id: webhook_urls(n) for n in numbers}, warning=reachability_warning(),
+                  **waiting_state(credential.id))

@@ -1,0 +1,108 @@
+"""The practice sandbox's data: created on first run, and reset on demand."""
+from flask import current_app
+
+from wizard.core import audit
+from wizard.core.db import database
+from wizard.core.models import (
+    ApiCredential,
+    ChannelConfiguration,
+    Consent,
+    ConsentEvent,
+    CredentialNumber,
+    CustomWebhook,
+    GuidedRun,
+    InboundMessage,
+    KeywordRule,
+    KeywordSettings,
+    OutboundMessage,
+    Sandbox,
+    StatusEvent,
+)
+from wizard.providers.transport import simulator
+from wizard.providers.twilio.simulator import PRACTICE_ACCOUNTS
+
+PRACTICE_SANDBOX_NAME = "practice"
+
+
+def _practice_run(run: GuidedRun, sandbox: Sandbox, credential_ids: set[int]) -> bool:
+    """Whether an unfinished guided run belongs to this practice sandbox: it uses a practice
+    account, was started here (RCS), or builds on a credential that the reset removes."""
+    draft = run.data
+    values, facts = draft.get("values", {}), draft.get("facts", {})
+    sids = {account.sid for account in PRACTICE_ACCOUNTS}
+    if values.get("account", {}).get("account_sid") in sids:
+        return True
+    if facts.get("register", {}).get("sandbox_id") == sandbox.id:
+        return True
+    chosen = str(values.get("register", {}).get("twilio_credential") or "")
+    return chosen.isdigit() and int(chosen) in credential_ids
+
+
+def reset_practice_data(sandbox: Sandbox) -> int:
+    """Delete this sandbox's channel configurations, webhooks, keyword rules, events, consent and
+    numbers, the credentials only it used and its unfinished runs; then reset the simulator.
+    Nothing of any other sandbox is touched. Returns how many objects were removed."""
+    if not sandbox.is_practice:
+        raise ValueError("only a practice sandbox is reset")
+    removed = 0
+    with database.atomic():
+        numbers = list(CredentialNumber.select().where(CredentialNumber.sandbox == sandbox))
+        webhooks = list(CustomWebhook.select().where(CustomWebhook.sandbox == sandbox))
+        credential_ids = {n.credential_id for n in numbers} | {w.credential_id for w in webhooks if w.credential_id}
+        for configuration in ChannelConfiguration.select().where(ChannelConfiguration.sandbox == sandbox):
+            audit.record("delete", configuration, {"name": [configuration.name, None]})
+            configuration.delete_instance()
+            removed += 1
+        for webhook in webhooks:
+            audit.record("delete", webhook, {"name": [webhook.name, None]})
+            webhook.delete_instance()
+            removed += 1
+        for rule in KeywordRule.select().where(KeywordRule.sandbox == sandbox):
+            audit.record("delete", rule, {"keywords": [rule.keyword_list, None]})
+            rule.delete_instance()
+            removed += 1
+        for settings in KeywordSettings.select().where(KeywordSettings.sandbox == sandbox):
+            audit.record("delete", settings, {"default_reply": [settings.default_reply, None]})
+            settings.delete_instance()
+            removed += 1
+        consents = Consent.select(Consent.id).where(Consent.sandbox == sandbox)
+        ConsentEvent.delete().where(ConsentEvent.consent.in_(consents)).execute()
+        Consent.delete().where(Consent.sandbox == sandbox).execute()
+        for model in (InboundMessage, StatusEvent, OutboundMessage):
+            model.delete().where(model.sandbox == sandbox).execute()
+        CredentialNumber.delete().where(CredentialNumber.sandbox == sandbox).execute()
+        for credential in ApiCredential.select().where(ApiCredential.id.in_(list(credential_ids) or [0])):
+            number = next((n.phone_number for n in numbers if n.credential_id == credential.id), None)
+            still_used = (CredentialNumber.select().where(CredentialNumber.credential == credential).exists()
+                          or CustomWebhook.select().where(CustomWebhook.credential == credential).exists()
+                          or ChannelConfiguration.select().where(ChannelConfiguration.credential == credential).exists())
+            if still_used:  # another sandbox uses it: only its number here goes
+                audit.record("update", credential, {"numbers": [{sandbox.name: number}, None]})
+                continue
+            audit.record("delete", credential, {"name": [credential.name, None]},
+                         secret_fields=ApiCredential.SECRET_FIELDS)
+            credential.delete_instance()
+            removed += 1
+        for run in list(GuidedRun.select()):
+            if _practice_run(run, sandbox, credential_ids):
+                run.delete_instance()
+        audit.record("update", sandbox, {"practice_data": [None, "reset"]})
+    simulator().reset()
+    current_app.logger.info("practice data of sandbox %s reset (%s objects)", sandbox.name, removed)
+    return removed
+
+
+def ensure_practice_sandbox() -> tuple[Sandbox, bool]:
+    """A practice sandbox to start in: the existing one, else a new one named "practice"."""
+    existing = Sandbox.select().where(Sandbox.is_practice == True).order_by(Sandbox.id).first()  # noqa: E712
+    if existing is not None:
+        return existing, False
+    name = PRACTICE_SANDBOX_NAME
+    taken = {row.name_key for row in Sandbox.select(Sandbox.name_key)}
+    suffix = 2
+    while Sandbox.key_for(name) in taken:  # a real sandbox already has the name: leave it as it is
+        name, suffix = f"{PRACTICE_SANDBOX_NAME} {suffix}", suffix + 1
+    with database.atomic():
+        sandbox = Sandbox.create(name=name, name_key=Sandbox.key_for(name), is_practice=True)
+        audit.record("create", sandbox, {"name": [None, name], "is_practice": [None, True]})
+    return sandbox, True

@@ -1,0 +1,83 @@
+"""The one HTTP request a custom credential describes, built without any network call, and its text
+with every secret redacted."""
+import json
+from dataclasses import dataclass, field
+from urllib.parse import quote, quote_plus, urlsplit
+
+from flask_babel import gettext as _
+
+from wizard.providers.custom.auth import _authentication
+from wizard.providers.custom.headers import (
+    auth_header_names,
+    check_headers,
+    header_rows,
+)
+from wizard.providers.custom.payload import render_payload
+from wizard.providers.custom.settings import (
+    DEFAULT_HEADERS,
+    HMAC_TIMESTAMP_HEADER,
+    REDACTED,
+    ProviderError,
+    as_settings,
+)
+
+
+@dataclass
+class Prepared:
+    """One request, ready to send."""
+
+    method: str
+    url: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    secret_headers: frozenset = frozenset()  # lower-case names whose values redact() hides
+    client_certificate: tuple[str, str] | None = field(default=None, repr=False)  # (cert PEM, key PEM)
+
+
+def prepare(credential_like, to_number: str, from_number: str, message: str, extra: dict | None = None, *,
+            access_token: str | None = None) -> Prepared:
+    """The request a send makes, built without any network call. For OAuth 2.0, send() passes the
+    access token; a preview without it shows where the token goes."""
+    settings = as_settings(credential_like)
+    values = {"contentVariables": json.dumps({"1": message}, ensure_ascii=False), **(extra or {}),
+              "toNumber": to_number, "fromNumber": from_number, "message": message}
+    body, content_type = render_payload(settings.payload_template, settings.payload_format, values)
+    for problems in check_headers(settings.headers, auth_header_names(settings)):
+        if problems:
+            raise ProviderError(_("The headers cannot be used: %(problem)s", problem=next(iter(problems.values()))))
+    added, certificate = _authentication(settings, body, access_token)
+    headers = [("Content-Type", content_type), *header_rows(settings)[1:], *added]
+    named = {name.lower() for name, _value in headers}
+    headers += [header for header in DEFAULT_HEADERS if header[0].lower() not in named]
+    hidden = {name.lower() for name, _value in added} - {HMAC_TIMESTAMP_HEADER.lower()}
+    return Prepared("POST", settings.provider_url.strip(), headers, body, frozenset(hidden), certificate)
+
+
+def _spellings(secret: str) -> set[str]:
+    """A secret as it may appear in a request: as typed, form-encoded, JSON-escaped."""
+    return {secret, quote_plus(secret), quote(secret, safe=""), json.dumps(secret, ensure_ascii=False)[1:-1],
+            json.dumps(secret)[1:-1]}
+
+
+def redact(prepared: Prepared, secrets=()) -> str:
+    """The request as HTTP text, with the auth headers' values and every secret hidden."""
+    if isinstance(secrets, dict):
+        secrets = secrets.values()
+    parts = urlsplit(prepared.url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    lines = [f"{prepared.method} {target} HTTP/1.1", f"Host: {host}{f':{port}' if port else ''}"]
+    lines += [f"{name}: {REDACTED if name.lower() in prepared.secret_headers else value}"
+              for name, value in prepared.headers]
+    lines.append(f"Content-Length: {len(prepared.body)}")
+    text = "\n".join(lines) + "\n\n" + prepared.body.decode("utf-8", "replace")
+    hidden = {spelling for secret in secrets if secret for spelling in _spellings(str(secret))}
+    for spelling in sorted(hidden, key=len, reverse=True):
+        text = text.replace(spelling, REDACTED)
+    return text

@@ -1,0 +1,755 @@
+"""A Twilio simulator: Twilio's REST API answered from state in memory, as a WSGI app.
+
+One implementation of Twilio's behaviour, two uses: the tests serve it over HTTP on
+127.0.0.1 (tests/fake_twilio.py), practice sandboxes hand it each request in-process
+(wizard/providers/transport.py). It routes on the Host header (api.twilio.com, messaging.twilio.com)
+and the path, checks Basic auth as Twilio does (Account SID + Auth Token), answers in
+Twilio's JSON shapes and error shape, and records every request.
+
+Given a `deliver` callable, messages also move on their own, as real ones do: a send is
+`accepted`, then within a few seconds signed status callbacks report queued, sent and
+delivered (or undelivered with error 30003 for an undeliverable number). Without one,
+messages stay as they were sent and tests move them by hand."""
+import heapq
+import itertools
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from urllib.parse import urlencode
+
+from twilio.request_validator import RequestValidator
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+API_HOST = "api.twilio.com"
+
+
+MESSAGING_HOST = "messaging.twilio.com"
+
+
+E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+
+
+log = logging.getLogger(__name__)
+
+
+def new_sid(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def _rfc2822(moment: datetime) -> str:
+    return format_datetime(moment)  # "Wed, 27 Nov 2024 11:44:00 +0000", as the 2010 API
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass
+class Number:
+    sid: str
+    phone_number: str
+    created: datetime = field(default_factory=_now)
+
+
+@dataclass
+class Service:
+    sid: str
+    friendly_name: str
+    inbound_request_url: str | None = None
+    status_callback: str | None = None
+    use_inbound_webhook_on_number: bool = False
+    phone_numbers: list[Number] = field(default_factory=list)
+    created: datetime = field(default_factory=_now)
+
+
+@dataclass
+class Message:
+    sid: str
+    account_sid: str
+    to: str
+    body: str
+    messaging_service_sid: str | None
+    from_: str | None
+    status_callback: str | None
+    status: str
+    error_code: int | None = None
+    error_message: str | None = None
+    created: datetime = field(default_factory=_now)
+
+
+@dataclass
+class Account:
+    sid: str
+    auth_token: str
+    friendly_name: str
+    status: str = "active"  # active, suspended, closed
+    type: str = "Full"  # Trial, Full
+    services: dict[str, Service] = field(default_factory=dict)
+    incoming_numbers: dict[str, Number] = field(default_factory=dict)
+    created: datetime = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    host: str  # the Host header as sent
+    path: str
+    query_string: str
+    form: dict
+    headers: dict
+
+
+class TwilioFault(Exception):
+    """An error answer, in Twilio's body shape."""
+
+    def __init__(self, status: int, code: int, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+    def response(self) -> Response:
+        body = {"code": self.code, "message": self.message,
+                "more_info": f"https://www.twilio.com/docs/errors/{self.code}",
+                "status": self.status}
+        response = _json(body, self.status)
+        if self.status == 401:
+            response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+        return response
+
+
+def _json(body: dict, status: int = 200) -> Response:
+    # "201 Created", as Twilio's status line has it (werkzeug would say "201 CREATED").
+    return Response(json.dumps(body), f"{status} {HTTP_STATUS_CODES.get(status, '')}".strip(),
+                    content_type="application/json; charset=utf-8")
+
+
+def _not_found(path: str) -> TwilioFault:
+    return TwilioFault(404, 20404, f"The requested resource {path} was not found")
+
+
+ROUTES = {
+    API_HOST: Map([
+        Rule("/2010-04-01/Accounts/<account_sid>.json", endpoint="fetch_account", methods=["GET"]),
+        Rule("/2010-04-01/Accounts/<account_sid>/IncomingPhoneNumbers.json",
+             endpoint="list_incoming_numbers", methods=["GET"]),
+        Rule("/2010-04-01/Accounts/<account_sid>/Messages.json",
+             endpoint="create_message", methods=["POST"]),
+        Rule("/2010-04-01/Accounts/<account_sid>/Messages/<message_sid>.json",
+             endpoint="fetch_message", methods=["GET"]),
+    ]),
+    MESSAGING_HOST: Map([
+        Rule("/v1/Services", endpoint="list_services", methods=["GET"]),
+        Rule("/v1/Services/<service_sid>", endpoint="fetch_service", methods=["GET"]),
+        Rule("/v1/Services/<service_sid>", endpoint="update_service", methods=["POST"]),
+        Rule("/v1/Services/<service_sid>/PhoneNumbers",
+             endpoint="list_service_numbers", methods=["GET"]),
+    ]),
+}
+
+
+# How a message moves after it is accepted: (status, seconds after the step before).
+DELIVERED_STEPS = (("queued", 0.5), ("sent", 1.0), ("delivered", 1.0))
+
+
+UNDELIVERED_STEPS = (("queued", 0.5), ("sent", 1.0), ("undelivered", 1.0))
+
+
+UNDELIVERED_ERROR = (30003, "Unreachable destination handset")
+
+
+# deliver(url, params, signature): hand a signed webhook request to whoever serves `url`;
+# returns the answer's status and body, or None when nobody there takes it.
+Deliver = Callable[[str, dict, str], "tuple[int, str] | None"]
+
+
+class Timeline:
+    """Runs jobs at their time, in order, on one background thread; at most MAX_PENDING wait."""
+
+    MAX_PENDING = 600
+
+    def __init__(self):
+        self._jobs: list = []
+        self._order = itertools.count()
+        self._changed = threading.Condition()
+        self._running = 0
+        self._thread: threading.Thread | None = None
+
+    def after(self, delay: float, job: Callable[[], None], now: float) -> bool:
+        with self._changed:
+            if len(self._jobs) >= self.MAX_PENDING:
+                return False
+            heapq.heappush(self._jobs, (now + delay, next(self._order), job))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="twilio-simulator", daemon=True)
+                self._thread.start()
+            self._changed.notify_all()
+        return True
+
+    def clear(self):
+        with self._changed:
+            self._jobs.clear()
+            self._changed.notify_all()
+
+    def wait_until_idle(self, timeout: float) -> bool:
+        """True once nothing is waiting or running (tests use it to let messages finish)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: not self._jobs and not self._running, timeout)
+
+    def _run(self):
+        while True:
+            with self._changed:
+                while not self._jobs or self._jobs[0][0] > time.monotonic():
+                    self._changed.wait(None if not self._jobs else max(self._jobs[0][0] - time.monotonic(), 0))
+                _due, _order, job = heapq.heappop(self._jobs)
+                self._running += 1
+            try:
+                job()
+            except Exception:  # a failed delivery must not stop the ones after it
+                log.exception("twilio simulator: a scheduled job failed")
+            finally:
+                with self._changed:
+                    self._running -= 1
+                    self._changed.notify_all()
+
+
+class TwilioSimulator:
+    """Twilio's state plus a WSGI app (`wsgi_app`) that answers its REST API.
+
+    `seed(simulator)` fills it at start and on reset(); `deliver` (see Deliver) makes
+    messages move and carries their signed status callbacks.
+    """
+
+    def __init__(self, seed: Callable[["TwilioSimulator"], None] | None = None,
+                 deliver: Deliver | None = None, keep_requests: int | None = None):
+        self.lock = threading.RLock()
+        self.accounts: dict[str, Account] = {}
+        self.messages: dict[str, Message] = {}
+        self.invalid_numbers: set[str] = set()  # To numbers Twilio refuses with 21211
+        self.undeliverable_numbers: set[str] = set()  # To numbers whose messages end undelivered (30003)
+        self._requests: deque[RecordedRequest] = deque(maxlen=keep_requests)
+        self._seed = seed
+        self.deliver = deliver
+        self.timeline = Timeline()
+        self._generation = 0  # bumped by reset(): callbacks of messages from before it are dropped
+        if seed:
+            seed(self)
+
+    def reset(self):
+        """Back to the seeded state: messages, recorded requests and pending callbacks gone."""
+        self.timeline.clear()
+        with self.lock:
+            self._generation += 1
+            self.accounts.clear()
+            self.messages.clear()
+            self._requests.clear()
+            self.invalid_numbers.clear()
+            self.undeliverable_numbers.clear()
+            if self._seed:
+                self._seed(self)
+
+    # -- state ------------------------------------------------------------------
+
+    def add_account(self, friendly_name: str = "Another account", status: str = "active",
+                    type: str = "Full", sid: str | None = None,
+                    auth_token: str | None = None) -> Account:
+        account = Account(sid or new_sid("AC"), auth_token or new_token(), friendly_name, status, type)
+        with self.lock:
+            self.accounts[account.sid] = account
+        return account
+
+    def add_service(self, account_sid: str, friendly_name: str,
+                    inbound_request_url: str | None = None, status_callback: str | None = None,
+                    use_inbound_webhook_on_number: bool = False,
+                    sid: str | None = None) -> Service:
+        service = Service(sid or new_sid("MG"), friendly_name, inbound_request_url,
+                          status_callback, use_inbound_webhook_on_number)
+        with self.lock:
+            self.accounts[account_sid].services[service.sid] = service
+        return service
+
+    def add_number(self, account_sid: str, phone_number: str, service_sid: str | None = None,
+                   sid: str | None = None) -> Number:
+        """An incoming number of the account, in the service's sender pool if one is named."""
+        number = Number(sid or new_sid("PN"), phone_number)
+        with self.lock:
+            account = self.accounts[account_sid]
+            account.incoming_numbers[number.sid] = number
+            if service_sid:
+                account.services[service_sid].phone_numbers.append(number)
+        return number
+
+    # -- recorded requests --------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self.lock:
+            return list(self._requests)
+
+    def requests_matching(self, method: str | None = None, host: str | None = None,
+                          path: str | None = None) -> list[RecordedRequest]:
+        """Recorded requests with this method / Host header / path (each optional)."""
+        return [r for r in self.requests
+                if (method is None or r.method == method.upper())
+                and (host is None or r.host == host)
+                and (path is None or r.path == path)]
+
+    def clear_requests(self):
+        with self.lock:
+            self._requests.clear()
+
+    # -- HTTP ---------------------------------------------------------------------
+
+    def wsgi_app(self, environ, start_response):
+        request = Request(environ)
+        self.record(request)
+        return self.respond(request)(environ, start_response)
+
+    def record(self, request: Request):
+        with self.lock:
+            self._requests.append(RecordedRequest(
+                request.method, request.headers.get("Host", ""), request.path,
+                request.query_string.decode("latin-1"),
+                request.form.to_dict(), dict(request.headers)))
+
+    def respond(self, request: Request) -> Response:
+        try:
+            return self._dispatch(request, request.headers.get("Host", "").split(":")[0])
+        except TwilioFault as fault:
+            return fault.response()
+
+    def _dispatch(self, request: Request, host: str) -> Response:
+        account = self._authenticate(request)
+        routes = ROUTES.get(host)
+        if routes is None:
+            raise _not_found(request.path)
+        try:
+            endpoint, args = routes.bind(host).match(request.path, request.method)
+        except NotFound:
+            raise _not_found(request.path)
+        except MethodNotAllowed:
+            raise TwilioFault(405, 20004, "Method not allowed")
+        if args.pop("account_sid", account.sid) != account.sid:
+            raise _not_found(request.path)  # another account's resources don't exist for you
+        with self.lock:
+            return getattr(self, "_" + endpoint)(account, request, **args)
+
+    def _authenticate(self, request: Request) -> Account:
+        auth = request.authorization
+        with self.lock:
+            account = self.accounts.get(auth.username) if auth and auth.type == "basic" else None
+        if account is None or auth.password != account.auth_token:
+            raise TwilioFault(401, 20003, "Authenticate")
+        return account
+
+    # api.twilio.com
+
+    def _account_json(self, account: Account) -> dict:
+        uri = f"/2010-04-01/Accounts/{account.sid}"
+        return {
+            "auth_token": account.auth_token,
+            "date_created": _rfc2822(account.created),
+            "date_updated": _rfc2822(account.created),
+            "friendly_name": account.friendly_name,
+            "owner_account_sid": account.sid,
+            "sid": account.sid,
+            "status": account.status,
+            "subresource_uris": {
+                "incoming_phone_numbers": f"{uri}/IncomingPhoneNumbers.json",
+                "messages": f"{uri}/Messages.json",
+            },
+            "type": account.type,
+            "uri": f"{uri}.json",
+        }
+
+    def _fetch_account(self, account, request):
+        return _json(self._account_json(account))
+
+    def _incoming_number_json(self, account: Account, number: Number) -> dict:
+        digits = number.phone_number[2:] if number.phone_number.startswith("+1") else None
+        friendly = (f"({digits[:3]}) {digits[3:6]}-{digits[6:]}" if digits and len(digits) == 10
+                    else number.phone_number)
+        return {
+            "account_sid": account.sid,
+            "api_version": "2010-04-01",
+            "capabilities": {"fax": False, "mms": True, "sms": True, "voice": True},
+            "date_created": _rfc2822(number.created),
+            "date_updated": _rfc2822(number.created),
+            "friendly_name": friendly,
+            "origin": "twilio",
+            "phone_number": number.phone_number,
+            "sid": number.sid,
+            "sms_method": "POST",
+            "sms_url": "",
+            "status": "in-use",
+            "status_callback": "",
+            "uri": f"/2010-04-01/Accounts/{account.sid}/IncomingPhoneNumbers/{number.sid}.json",
+        }
+
+    def _list_incoming_numbers(self, account, request):
+        numbers = list(account.incoming_numbers.values())
+        wanted = request.args.get("PhoneNumber")
+        if wanted:
+            numbers = [n for n in numbers if wanted.lstrip("+") in n.phone_number]
+        records = [self._incoming_number_json(account, n) for n in numbers]
+        return _json(_api_page(request, "incoming_phone_numbers", records))
+
+    def _message_json(self, message: Message) -> dict:
+        uri = f"/2010-04-01/Accounts/{message.account_sid}/Messages/{message.sid}"
+        return {
+            "account_sid": message.account_sid,
+            "api_version": "2010-04-01",
+            "body": message.body,
+            "date_created": _rfc2822(message.created),
+            "date_sent": None,
+            "date_updated": _rfc2822(message.created),
+            "direction": "outbound-api",
+            "error_code": message.error_code,
+            "error_message": message.error_message,
+            "from": message.from_,
+            "messaging_service_sid": message.messaging_service_sid,
+            "num_media": "0",
+            "num_segments": "1",
+            "price": None,
+            "price_unit": "USD",
+            "sid": message.sid,
+            "status": message.status,
+            "subresource_uris": {"media": f"{uri}/Media.json"},
+            "to": message.to,
+            "uri": f"{uri}.json",
+        }
+
+    def _create_message(self, account, request):
+        to = request.form.get("To", "")
+        service_sid = request.form.get("MessagingServiceSid") or None
+        sender = request.form.get("From") or None
+        body = request.form.get("Body", "")
+        if not to:
+            raise TwilioFault(400, 21604, "A 'To' phone number is required.")
+        if not self.valid_to(to):
+            raise TwilioFault(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+        if not service_sid and not sender:
+            raise TwilioFault(400, 21603, "A 'From' phone number is required.")
+        if service_sid and service_sid not in account.services:
+            raise TwilioFault(400, 21701, f"The Messaging Service Sid {service_sid} is invalid.")
+        if not body and not request.form.get("ContentSid"):
+            raise TwilioFault(400, 21602, "Message body is required.")
+        message = Message(
+            sid=new_sid("SM"), account_sid=account.sid, to=to, body=body,
+            messaging_service_sid=service_sid, from_=sender,
+            status_callback=request.form.get("StatusCallback") or None,
+            # With a Messaging Service Twilio picks the sender later: "accepted".
+            status="accepted" if service_sid else "queued")
+        self.messages[message.sid] = message
+        if self.deliver is not None:
+            self._move_on(message)
+        return _json(self._message_json(message), 201)
+
+    def valid_to(self, to: str) -> bool:
+        """Whether Twilio takes `to` as a recipient (else error 21211)."""
+        return bool(E164.match(to)) and to not in self.invalid_numbers
+
+    def _fetch_message(self, account, request, message_sid):
+        message = self.messages.get(message_sid)
+        if message is None or message.account_sid != account.sid:
+            raise _not_found(request.path)
+        return _json(self._message_json(message))
+
+    # messaging.twilio.com
+
+    def _service_json(self, account: Account, service: Service) -> dict:
+        url = f"https://{MESSAGING_HOST}/v1/Services/{service.sid}"
+        return {
+            "account_sid": account.sid,
+            "area_code_geomatch": True,
+            "date_created": _iso(service.created),
+            "date_updated": _iso(service.created),
+            "fallback_method": "POST",
+            "fallback_to_long_code": True,
+            "fallback_url": None,
+            "friendly_name": service.friendly_name,
+            "inbound_method": "POST",
+            "inbound_request_url": service.inbound_request_url,
+            "links": {"phone_numbers": f"{url}/PhoneNumbers",
+                      "short_codes": f"{url}/ShortCodes",
+                      "alpha_senders": f"{url}/AlphaSenders"},
+            "mms_converter": True,
+            "scan_message_content": "inherit",
+            "sid": service.sid,
+            "smart_encoding": True,
+            "status_callback": service.status_callback,
+            "sticky_sender": True,
+            "synchronous_validation": True,
+            "url": url,
+            "usecase": "notifications",
+            "use_inbound_webhook_on_number": service.use_inbound_webhook_on_number,
+            "validity_period": 14400,
+        }
+
+    def _service_of(self, account: Account, service_sid: str, request: Request):
+        service = account.services.get(service_sid)
+        if service is None:
+            raise _not_found(request.path)
+        return service
+
+    def _list_services(self, account, request):
+        records = [self._service_json(account, s) for s in account.services.values()]
+        return _json(_messaging_page(request, "services", records))
+
+    def _fetch_service(self, account, request, service_sid):
+        return _json(self._service_json(account, self._service_of(account, service_sid, request)))
+
+    def _update_service(self, account, request, service_sid):
+        service = self._service_of(account, service_sid, request)
+        form = request.form
+        if "FriendlyName" in form:
+            service.friendly_name = form["FriendlyName"]
+        if "InboundRequestUrl" in form:
+            service.inbound_request_url = form["InboundRequestUrl"] or None
+        if "StatusCallback" in form:
+            service.status_callback = form["StatusCallback"] or None
+        if "UseInboundWebhookOnNumber" in form:
+            flag = form["UseInboundWebhookOnNumber"]
+            service.use_inbound_webhook_on_number = flag.lower() == "true"
+        return _json(self._service_json(account, service))
+
+    def _list_service_numbers(self, account, request, service_sid):
+        service = self._service_of(account, service_sid, request)
+        records = [{
+            "account_sid": account.sid,
+            "capabilities": ["SMS", "MMS", "Voice"],
+            "country_code": "US",
+            "date_created": _iso(n.created),
+            "date_updated": _iso(n.created),
+            "phone_number": n.phone_number,
+            "service_sid": service.sid,
+            "sid": n.sid,
+            "url": f"https://{MESSAGING_HOST}/v1/Services/{service.sid}/PhoneNumbers/{n.sid}",
+        } for n in service.phone_numbers]
+        return _json(_messaging_page(request, "phone_numbers", records))
+
+    # -- messages that move, and the webhooks Twilio sends ----------------------------
+
+    def _move_on(self, message: Message):
+        """Schedule the message's statuses; each step is stored here and reported by callback."""
+        steps = UNDELIVERED_STEPS if message.to in self.undeliverable_numbers else DELIVERED_STEPS
+        generation, now, delay = self._generation, time.monotonic(), 0.0
+        for status, after in steps:
+            delay += after
+            if not self.timeline.after(delay, lambda s=status: self._step(message.sid, s, generation), now):
+                log.warning("twilio simulator: too many messages in flight; %s stays %s", message.sid, message.status)
+                return
+
+    def _step(self, message_sid: str, status: str, generation: int):
+        with self.lock:
+            message = self.messages.get(message_sid)
+            if message is None or generation != self._generation:
+                return  # reset since it was sent
+            account = self.accounts.get(message.account_sid)
+            service = account.services.get(message.messaging_service_sid) if account else None
+            if message.from_ is None and service and service.phone_numbers:
+                message.from_ = service.phone_numbers[0].phone_number  # the pool's sender
+            message.status = status
+            if status == "undelivered":
+                message.error_code, message.error_message = UNDELIVERED_ERROR
+            # A callback URL given with the send wins over the Messaging Service's.
+            url = message.status_callback or (service.status_callback if service else None)
+            params = self._status_params(message)
+            token = account.auth_token if account else None
+        if url and token and self.deliver is not None:
+            self._signed_delivery(url, params, token)
+
+    def _status_params(self, message: Message) -> dict:
+        params = {
+            "AccountSid": message.account_sid,
+            "ApiVersion": "2010-04-01",
+            "From": message.from_ or "",
+            "MessageSid": message.sid,
+            "MessageStatus": message.status,
+            "SmsSid": message.sid,
+            "SmsStatus": message.status,
+            "To": message.to,
+        }
+        if message.messaging_service_sid:
+            params["MessagingServiceSid"] = message.messaging_service_sid
+        if message.error_code:
+            params["ErrorCode"] = str(message.error_code)
+        return params
+
+    def _signed_delivery(self, url: str, params: dict, auth_token: str):
+        signature = RequestValidator(auth_token).compute_signature(url, params)
+        answer = self.deliver(url, params, signature)
+        if answer is None:
+            log.info("twilio simulator: nobody here serves %s; the webhook was not delivered", url)
+        elif not 200 <= answer[0] < 300:
+            log.warning("twilio simulator: %s answered %s", url, answer[0])
+        return answer
+
+    def inbound(self, account_sid: str, to: str, from_: str, body: str, url: str) -> "tuple[int, str] | None":
+        """A person texts `body` from `from_` to the account's number `to`: Twilio posts it to `url`,
+        signed. Returns the webhook's answer (status, body: the TwiML reply), None if not delivered."""
+        with self.lock:
+            account = self.accounts.get(account_sid)
+            if account is None:
+                raise KeyError(account_sid)
+            service = next((s for s in account.services.values()
+                            if any(n.phone_number == to for n in s.phone_numbers)), None)
+            sid = new_sid("SM")
+            params = {
+                "ToCountry": "US", "ToState": "", "SmsMessageSid": sid, "NumMedia": "0", "ToCity": "",
+                "FromZip": "", "SmsSid": sid, "FromState": "", "SmsStatus": "received", "FromCity": "",
+                "Body": body, "FromCountry": "", "To": to, "ToZip": "", "NumSegments": "1",
+                "MessageSid": sid, "AccountSid": account.sid, "From": from_, "ApiVersion": "2010-04-01",
+            }
+            if service is not None:
+                params["MessagingServiceSid"] = service.sid
+            token = account.auth_token
+        if self.deliver is None:
+            return None
+        return self._signed_delivery(url, params, token)
+
+
+def _paging(request: Request, records: list) -> tuple[list, int, int, bool]:
+    size = max(1, min(int(request.args.get("PageSize", 50)), 1000))
+    page = max(0, int(request.args.get("Page", 0)))
+    chunk = records[page * size:(page + 1) * size]
+    return chunk, page, size, (page + 1) * size < len(records)
+
+
+def _api_page(request: Request, key: str, records: list) -> dict:
+    """The 2010 API's list shape: relative *_page_uri fields beside the records."""
+    chunk, page, size, more = _paging(request, records)
+
+    def uri(n):
+        return f"{request.path}?{urlencode({'PageSize': size, 'Page': n})}"
+
+    return {
+        key: chunk,
+        "end": page * size + max(len(chunk) - 1, 0),
+        "first_page_uri": uri(0),
+        "next_page_uri": uri(page + 1) if more else None,
+        "page": page,
+        "page_size": size,
+        "previous_page_uri": uri(page - 1) if page else None,
+        "start": page * size,
+        "uri": uri(page),
+    }
+
+
+def _messaging_page(request: Request, key: str, records: list) -> dict:
+    """The v1 APIs' list shape: absolute URLs in `meta`, naming the record key."""
+    chunk, page, size, more = _paging(request, records)
+
+    def url(n):
+        return f"https://{MESSAGING_HOST}{request.path}?{urlencode({'PageSize': size, 'Page': n})}"
+
+    return {
+        key: chunk,
+        "meta": {
+            "first_page_url": url(0),
+            "key": key,
+            "next_page_url": url(page + 1) if more else None,
+            "page": page,
+            "page_size": size,
+            "previous_page_url": url(page - 1) if page else None,
+            "url": url(page),
+        },
+    }
+
+
+@dataclass(frozen=True)
+class PracticeAccount:
+    sid: str
+    auth_token: str
+    friendly_name: str
+    status: str
+    type: str
+
+
+@dataclass(frozen=True)
+class PracticeService:
+    sid: str
+    friendly_name: str
+    numbers: tuple[str, ...]
+
+
+DEMO_ACCOUNT = PracticeAccount("AC0123456789abcdef0123456789abcdef", "c0ffee00c0ffee00c0ffee00c0ffee00",
+                               "Demo Retail (practice)", "active", "Full")
+
+
+DEMO_SERVICES = (
+    PracticeService("MG11111111111111111111111111111111", "Demo order notifications",
+                    ("+12025550101", "+12025550102")),
+    PracticeService("MG22222222222222222222222222222222", "Demo marketing", ("+12025550103",)),
+)
+
+
+DEMO_UNASSIGNED_NUMBER = "+12025550109"  # on the account, in no service's sender pool
+
+
+TRIAL_ACCOUNT = PracticeAccount("AC7777777777777777777777777777777a", "7a1a17a1a17a1a17a1a17a1a17a1a17a",
+                                "Demo trial account (practice)", "active", "Trial")
+
+
+TRIAL_SERVICE = PracticeService("MG77777777777777777777777777777777", "Trial notifications", ("+12025550171",))
+
+
+SUSPENDED_ACCOUNT = PracticeAccount("AC5555555555555555555555555555555f", "5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f",
+                                    "Demo suspended account (practice)", "suspended", "Full")
+
+
+PRACTICE_ACCOUNTS = (DEMO_ACCOUNT, TRIAL_ACCOUNT, SUSPENDED_ACCOUNT)
+
+
+# Recipients that show what goes wrong: Twilio's own test number for an invalid To (21211),
+# and a phone that never gets the message (undelivered, 30003).
+INVALID_TO_NUMBER = "+15005550001"
+
+
+UNDELIVERABLE_NUMBER = "+12025550199"
+
+
+# Who texts in when the trainer simulates a reply, unless another number is typed.
+PRACTICE_PHONE = "+12025550150"
+
+
+# The demo service's webhooks before anyone applies ours: another platform's, as in a real migration.
+PREVIOUS_WEBHOOKS = ("https://old-platform.example/twilio/inbound", "https://old-platform.example/twilio/status")
+
+
+def practice_seed(simulator: TwilioSimulator):
+    """The demo Full account with two Messaging Services, a Trial account and a suspended one."""
+    demo = simulator.add_account(DEMO_ACCOUNT.friendly_name, DEMO_ACCOUNT.status, DEMO_ACCOUNT.type,
+                                 sid=DEMO_ACCOUNT.sid, auth_token=DEMO_ACCOUNT.auth_token)
+    for index, service in enumerate(DEMO_SERVICES):
+        inbound, status = PREVIOUS_WEBHOOKS if index == 0 else (None, None)
+        simulator.add_service(demo.sid, service.friendly_name, inbound, status, sid=service.sid)
+        for n, number in enumerate(service.numbers):
+            simulator.add_number(demo.sid, number, service.sid, sid=f"PN{index + 1}{n + 1}".ljust(34, "0"))
+    simulator.add_number(demo.sid, DEMO_UNASSIGNED_NUMBER, sid="PN9".ljust(34, "0"))
+    for account, service in ((TRIAL_ACCOUNT, TRIAL_SERVICE), (SUSPENDED_ACCOUNT, None)):
+        simulator.add_account(account.friendly_name, account.status, account.type, sid=account.sid,
+                              auth_token=account.auth_token)
+        if service:
+            simulator.add_service(account.sid, service.friendly_name, sid=service.sid)
+            for number in service.numbers:
+                simulator.add_number(account.sid, number, service.sid, sid="PN7".ljust(34, "0"))
+    simulator.invalid_numbers.add(INVALID_TO_NUMBER)
+    simulator.undeliverable_numbers.add(UNDELIVERABLE_NUMBER)

@@ -1,0 +1,91 @@
+"""Field filters and validators the forms share: trimming, newlines, SIDs, tokens, E.164 numbers."""
+import re
+
+from flask_babel import lazy_gettext as _l
+from wtforms import TextAreaField
+from wtforms.validators import ValidationError
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+MIN_PASSWORD = 12
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def one_kind_of_newline(value):
+    # Browsers send a textarea's line breaks as CRLF; phones get, and providers count, LF.
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
+ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+
+
+MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
+
+
+AUTH_TOKEN = re.compile(r"^[0-9a-fA-F]{32}$")
+
+
+E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+
+
+def sid_validator(prefix: str, what: str, pattern: re.Pattern):
+    """Explain exactly what is wrong with a SID: prefix, length or characters."""
+
+    def check(form, field):
+        value = field.data or ""
+        if pattern.match(value):
+            return
+        if not value.startswith(prefix):
+            raise ValidationError(_l("%(what)s starts with %(prefix)s.", what=what, prefix=prefix))
+        if len(value) != 34:
+            raise ValidationError(
+                _l("%(what)s is 34 characters long: %(prefix)s and 32 hex digits (this one has %(count)s).",
+                   what=what, prefix=prefix, count=len(value))
+            )
+        raise ValidationError(
+            _l("%(what)s has only the hex digits 0-9 and a-f after %(prefix)s.", what=what, prefix=prefix)
+        )
+
+    return check
+
+
+def auth_token_validator(form, field):
+    value = field.data or ""
+    if value and not AUTH_TOKEN.match(value):
+        raise ValidationError(_l("An Auth Token is 32 hex digits (0-9, a-f); this one has %(count)s characters.",
+                                 count=len(value)))
+
+
+def e164_validator(form, field):
+    value = field.data or ""
+    if value and not E164.match(value):
+        raise ValidationError(_l("Enter the number in E.164 format: + then country code and number, "
+                                 "up to 15 digits, e.g. +14155550101."))
+
+
+def no_spaces(value):
+    return re.sub(r"\s+", "", value) if isinstance(value, str) else value
+
+
+def lowercase(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+def one_line_break(value):
+    # Browsers send a textarea's line breaks as CRLF.
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
+class SecretTextAreaField(TextAreaField):
+    """A textarea for a multi-line secret (a PEM private key): like a PasswordField, its value is
+    never rendered back into the page."""
+
+    def _value(self):
+        return ""
