@@ -40,6 +40,9 @@ from wizard.providers.custom.settings import (
     ProviderSettings,
 )
 from wizard.providers.custom.urls import check_url
+from wizard.providers.transport import Transport
+
+NETWORK = Transport(practice=False)  # the network itself: no simulator, no TWILIO_BASE_URL
 
 TO, FROM = "+14155550123", "+14155550101"
 JSON_TEMPLATE = '{\n  "from": "{{fromNumber}}",\n  "to": "{{toNumber}}",\n  "text": "{{message}}"\n}'
@@ -54,7 +57,7 @@ def settings_for(endpoint, auth_type, auth_settings=None, auth_secrets=None, pat
 
 
 def send_local(settings, message="Hello", **kwargs):
-    return send(settings, TO, FROM, message, allow_private=True, **kwargs)
+    return send(settings, TO, FROM, message, allow_private=True, **kwargs, transport=NETWORK)
 
 
 def assert_received_as_prepared(endpoint, received, prepared):
@@ -230,22 +233,22 @@ def test_private_addresses_are_allowed_only_when_the_operator_says_so():
 def test_send_refuses_unsafe_urls_before_connecting(provider_endpoint, app):
     settings = settings_for(provider_endpoint, "bearer", auth_secrets={"bearer_token": "t0k"})
     with pytest.raises(ProviderError, match="127.0.0.1 is a loopback address"):
-        send(settings, TO, FROM, "m", allow_private=False)
+        send(settings, TO, FROM, "m", allow_private=False, transport=NETWORK)
     settings.provider_url = settings.provider_url.replace("https://", "http://")
     with pytest.raises(ProviderError, match="Use an https:// URL"):
         send_local(settings)
     settings.provider_url = provider_endpoint.url(host="localhost")
     with pytest.raises(ProviderError, match="localhost resolves to 127.0.0.1, a loopback address"):
-        send(settings, TO, FROM, "m", allow_private=False)
+        send(settings, TO, FROM, "m", allow_private=False, transport=NETWORK)
     assert provider_endpoint.requests == []
     # In the app, ALLOW_PRIVATE_PROVIDER_URLS decides.
     settings.provider_url = provider_endpoint.url()
     app.config["ALLOW_PRIVATE_PROVIDER_URLS"] = False  # as in production
     with app.test_request_context():
         with pytest.raises(ProviderError, match="loopback"):
-            send(settings, TO, FROM, "m")
+            send(settings, TO, FROM, "m", transport=NETWORK)
         app.config["ALLOW_PRIVATE_PROVIDER_URLS"] = True
-        assert send(settings, TO, FROM, "m").status == 200
+        assert send(settings, TO, FROM, "m", transport=NETWORK).status == 200
     assert len(provider_endpoint.requests) == 1
 
 
@@ -456,7 +459,7 @@ def test_the_token_url_gets_the_same_safety_checks(provider_endpoint):
     settings = oauth_settings(provider_endpoint)
     settings.provider_url = "https://93.184.215.14/send"  # public; the token URL is not
     with pytest.raises(ProviderError) as raised:
-        send(settings, TO, FROM, "m", allow_private=False)
+        send(settings, TO, FROM, "m", allow_private=False, transport=NETWORK)
     assert raised.value.message == f"Token URL: 127.0.0.1 is a loopback address. {PUBLIC_ONLY}"
     assert provider_endpoint.requests == []
 
@@ -650,7 +653,8 @@ def test_the_twilio_preset_sends_to_twilio_and_redacts_the_auth_token(fake_twili
     assert f"Authorization: {REDACTED}" in text
 
     # TWILIO_BASE_URL sends Twilio's requests to the fake, as for the twilio client.
-    answer = send(preset, TO, FROM, "RCS hello 中文", allow_private=True, twilio_base_url=fake_twilio.base_url)
+    answer = send(preset, TO, FROM, "RCS hello 中文", allow_private=True,
+                  transport=Transport(False, twilio_base_url=fake_twilio.base_url))
     assert answer.status == 201
     message = json.loads(answer.body)
     assert (message["to"], message["body"], message["messaging_service_sid"], message["status"]) == (
@@ -661,7 +665,8 @@ def test_the_twilio_preset_sends_to_twilio_and_redacts_the_auth_token(fake_twili
     assert recorded.form == {"To": TO, "MessagingServiceSid": fake_twilio.service_sid, "Body": "RCS hello 中文"}
 
     wrong = twilio_rcs_preset(fake_twilio.account_sid, "0" * 32, fake_twilio.service_sid)
-    answer = send(wrong, TO, FROM, "x", allow_private=True, twilio_base_url=fake_twilio.base_url)
+    answer = send(wrong, TO, FROM, "x", allow_private=True,
+                  transport=Transport(False, twilio_base_url=fake_twilio.base_url))
     assert answer.status == 401 and json.loads(answer.body)["code"] == 20003
 
 

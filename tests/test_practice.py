@@ -322,18 +322,64 @@ def test_a_practice_sandbox_looks_up_no_host_name(in_practice, signed_in, app, f
     assert "could not be resolved" in field_error(text(response), "provider_url")
 
 
-def test_custom_provider_send_in_practice_checks_oauth_token_urls_too(in_practice, signed_in, app):
+def test_custom_provider_send_in_practice_checks_oauth_token_urls_too(in_practice, app):
     settings = ProviderSettings(provider_url="https://api.twilio.com/x", auth_type="oauth2",
                                 auth_settings={"oauth_token_url": "https://login.example.com/token"})
-    with app.test_request_context("/"):
-        from flask import session
-
-        session["sandbox_id"] = in_practice
-        transport = practice.provider_transport()
-        assert transport is not None
-        assert "login.example.com" in transport.refusal(settings)
+    with app.test_request_context("/"), database.connection_context():
+        transport = practice.for_sandbox(Sandbox.get_by_id(in_practice))
+        assert transport.practice and transport.provider_adapter() is not None
+        assert "login.example.com" in transport.provider_refusal(settings)
         settings.auth_settings["oauth_token_url"] = "https://oauth.twilio.com/v2/token"
-        assert transport.refusal(settings) is None
+        assert transport.provider_refusal(settings) is None
+
+
+# --- the transport follows the credential's sandboxes, whatever sandbox the page is in ------------
+
+def switch_to(client, app, name) -> int:
+    with app.app_context(), database.connection_context():
+        sandbox = Sandbox.get_or_none(Sandbox.name == name) or Sandbox.create(name=name, name_key=name.casefold())
+    client.get("/sandboxes")
+    assert client.post("/sandboxes/current", {"sandbox": sandbox.id, "next": "/sandboxes"}).status_code == 303
+    return sandbox.id
+
+
+def messages_sent(twilio, account_sid) -> list:
+    return twilio.requests_matching(method="POST", path=f"/2010-04-01/Accounts/{account_sid}/Messages.json")
+
+
+def test_a_practice_credential_reaches_only_the_simulator_from_a_real_sandbox(in_practice, signed_in, app,
+                                                                             fake_twilio):
+    credential_id = make_credential(app, fake_twilio, name="Demo", numbers={"practice": DEMO_NUMBER},
+                                    account_sid=DEMO_ACCOUNT.sid, auth_token=DEMO_ACCOUNT.auth_token,
+                                    messaging_service_sid=DEMO_SERVICES[0].sid)
+    switch_to(signed_in, app, "prod")  # the header now shows a real sandbox
+    signed_in.get(f"/credentials/{credential_id}/verify")
+    response = signed_in.post(f"/credentials/{credential_id}/verify", {"number": "+12025550123", "message": "Hi"})
+    assert response.status_code == 303, text(response)
+    assert len(messages_sent(simulator(app), DEMO_ACCOUNT.sid)) == 1
+    assert fake_twilio.requests == []  # nothing went to TWILIO_BASE_URL
+
+
+def test_a_real_credential_never_reaches_the_simulator_from_a_practice_sandbox(in_practice, signed_in, app,
+                                                                              fake_twilio):
+    credential_id = make_credential(app, fake_twilio)  # a number in sandbox prod only
+    simulator(app)  # started, so that a request it got would show
+    signed_in.get(f"/credentials/{credential_id}/verify")  # the header shows the practice sandbox
+    response = signed_in.post(f"/credentials/{credential_id}/verify", {"number": "+12025550123", "message": "Hi"})
+    assert response.status_code == 303, text(response)
+    assert len(messages_sent(fake_twilio, fake_twilio.account_sid)) == 1
+    assert not any(fake_twilio.auth_token in json.dumps(r.headers) or fake_twilio.account_sid in r.path
+                   for r in simulator(app).requests)
+
+
+def test_a_credential_in_practice_and_real_sandboxes_sends_nowhere(in_practice, signed_in, app, fake_twilio):
+    credential_id = make_credential(app, fake_twilio, numbers={"prod": fake_twilio.service_numbers[0],
+                                                               "practice": DEMO_NUMBER})
+    signed_in.get(f"/credentials/{credential_id}/verify")
+    response = signed_in.post(f"/credentials/{credential_id}/verify", {"number": "+12025550123", "message": "Hi"})
+    assert response.status_code == 422
+    assert "used in practice sandbox practice and in sandbox prod" in text(response)
+    assert fake_twilio.requests == [] and simulator(app).requests == []
 
 
 def test_outside_practice_the_twilio_base_url_is_used(signed_in, app, fake_twilio):

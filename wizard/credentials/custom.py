@@ -15,6 +15,7 @@ from wizard.core.db import database
 from wizard.core.editing import check_unchanged
 from wizard.core.models import ApiCredential, CredentialNumber, utcnow
 from wizard.credentials.twilio import _write_edit, sandboxes_in_use
+from wizard.providers import transport
 from wizard.providers.custom.http import ProviderAnswer, send
 from wizard.providers.custom.payload import check_template
 from wizard.providers.custom.request import prepare, redact
@@ -190,7 +191,7 @@ def send_test_request(credential: ApiCredential, to: str, message: str) -> dict:
     try:
         prepared = prepare(settings, to, sender, message)
         context["sent_request"] = redact(prepared, secrets)
-        answer = send(settings, to, sender, message)
+        answer = send(settings, to, sender, message, transport=transport.for_credential(credential))
     except ProviderError as error:
         context["test_problem"] = _hidden(error.message, secrets)
     else:

@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from wizard.credentials.forms import CredentialNameForm, incoming_numbers_form
+from wizard.providers import transport
 from wizard.providers.custom.auth import (
     check_jwt_claims,
     check_jwt_secret,
@@ -151,10 +152,13 @@ class CustomCredentialForm(CredentialNameForm):
         return None
 
     def _private_allowed(self) -> bool:
-
         if self.allow_private is not None:
             return self.allow_private
-        return bool(current_app.config.get("ALLOW_PRIVATE_PROVIDER_URLS"))
+        if current_app.config.get("ALLOW_PRIVATE_PROVIDER_URLS"):
+            return True
+        # Used only in practice sandboxes: only the Twilio simulator answers, no name is looked up.
+        chosen = self.chosen() if hasattr(self, "chosen") else {}
+        return bool(chosen) and transport.for_sandbox_ids(chosen).practice
 
     @staticmethod
     def _error(field, message) -> bool:

@@ -14,11 +14,9 @@ from wizard.core.models import (
     Sandbox,
     utcnow,
 )
-from wizard.providers.twilio.checks import (
-    available_numbers,
-    check_account,
-    check_messaging_service,
-)
+from wizard.providers import transport
+from wizard.providers.transport import TwilioAccount
+from wizard.providers.twilio.checks import available_numbers, check_account, check_messaging_service
 from wizard.providers.twilio.client import Account
 
 
@@ -64,6 +62,35 @@ def _initial(credential: ApiCredential, sandboxes) -> dict:
     return data
 
 
+def _columns(name: str, account_sid: str, messaging_service_sid: str, auth_token: str | None,
+             verified: Account | None) -> dict:
+    """A Twilio credential's columns from what was typed. A token comes with the last four digits lists
+    mask it by; `verified` is the account as Twilio just described it."""
+    columns = {"name": name, "name_key": name.casefold(), "account_sid": account_sid,
+               "messaging_service_sid": messaging_service_sid}
+    if auth_token:
+        columns.update(auth_token=auth_token, auth_token_last4=auth_token[-4:])
+    if verified is not None:
+        columns.update(verification_state="verified", verified_at=utcnow(), verification_error=None,
+                       account_name=verified.friendly_name, account_type=verified.type)
+    return columns
+
+
+def create_credential(*, name: str, account: TwilioAccount, messaging_service_sid: str, numbers: dict[int, str],
+                      verified: Account) -> ApiCredential:
+    """A Twilio credential Twilio has just verified, its number in each sandbox, and the audit entry.
+    The caller holds the transaction."""
+    credential = ApiCredential.create(vendor="twilio", **_columns(name, account.sid, messaging_service_sid,
+                                                                   account.token, verified))
+    for sandbox_id, number in numbers.items():
+        CredentialNumber.create(credential=credential, sandbox=sandbox_id, phone_number=number)
+    sandboxes = Sandbox.select().order_by(Sandbox.name_key)
+    changes = audit.diff({}, _snapshot(credential, numbers, sandboxes))
+    changes["auth_token"] = [None, "set"]
+    audit.record("create", credential, changes, secret_fields=ApiCredential.SECRET_FIELDS)
+    return credential
+
+
 @dataclass
 class TwilioAgrees:
     account: Account | None  # as Twilio described it, when the account was asked about
@@ -85,13 +112,15 @@ def check_with_twilio(form, credential: ApiCredential) -> TwilioAgrees:
     to_check = {sandbox_id: number for sandbox_id, number in form.chosen().items()
                 if account_changed or stored.get(sandbox_id) != number}
     agrees = TwilioAgrees(None, [], {})
+    # Reached as it will be saved: by the sandboxes chosen on the form.
+    account = TwilioAccount(form.account_sid.data, token, transport.for_sandbox_ids(form.chosen()))
     if account_changed:
-        checked = check_account(form.account_sid.data, token)
-        check_messaging_service(form.account_sid.data, token, form.messaging_service_sid.data)
+        checked = check_account(account)
+        check_messaging_service(account, form.messaging_service_sid.data)
         agrees.account = checked.account
         agrees.warnings += [checked.warning] if checked.warning else []
     if to_check:
-        available = available_numbers(form.account_sid.data, token, form.messaging_service_sid.data)
+        available = available_numbers(account, form.messaging_service_sid.data)
         for sandbox_id, number in to_check.items():
             error, warning = available.problem_with(number)
             if error:
@@ -130,20 +159,9 @@ def save_credential(form, credential: ApiCredential, sandboxes, account: Account
     before = _snapshot(credential, stored_numbers, sandboxes)
     new_token = form.auth_token.data or None
     token_changed = new_token is not None and new_token != credential.auth_token
-    values = {
-        ApiCredential.name: form.name.data,
-        ApiCredential.name_key: form.name.data.casefold(),
-        ApiCredential.account_sid: form.account_sid.data,
-        ApiCredential.messaging_service_sid: form.messaging_service_sid.data,
-    }
-    if token_changed:
-        values.update({ApiCredential.auth_token: new_token, ApiCredential.auth_token_last4: new_token[-4:]})
-    if account is not None:
-        values.update({
-            ApiCredential.verification_state: "verified", ApiCredential.verified_at: utcnow(),
-            ApiCredential.verification_error: None,
-            ApiCredential.account_name: account.friendly_name, ApiCredential.account_type: account.type,
-        })
+    columns = _columns(form.name.data, form.account_sid.data, form.messaging_service_sid.data,
+                       new_token if token_changed else None, account)
+    values = {getattr(ApiCredential, name): value for name, value in columns.items()}
     return _write_edit(credential, form, values, stored_numbers, before, lambda saved, chosen: _snapshot(
         saved, chosen, sandboxes), {"auth_token": token_changed})
 

@@ -12,7 +12,8 @@ from wizard.credentials.segments import count_segments
 from wizard.credentials.views import _get_twilio
 from wizard.messaging import receiver_urls as receiver_urls_module
 from wizard.messaging.statuses import MESSAGE_STATUS
-from wizard.providers.twilio.checks import client, twilio_says
+from wizard.providers.transport import TwilioAccount
+from wizard.providers.twilio.checks import twilio_says
 from wizard.providers.twilio.client import (
     TwilioError,
     TwilioUnreachable,
@@ -38,7 +39,7 @@ def status_callback_url(credential: ApiCredential) -> str | None:
 
 
 def _client(credential: ApiCredential):
-    return client(credential.account_sid, credential.auth_token)
+    return TwilioAccount.of(credential).client()
 
 
 def _verify_page(credential, form, status=200, **context):

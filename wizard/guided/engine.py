@@ -74,24 +74,42 @@ class Run:
         self.draft.setdefault("errors", {})
 
     @classmethod
-    def start(cls, flow: Flow, user) -> "Run":
+    def start(cls, flow: Flow, user, sandbox) -> "Run":
+        """A new run for the sandbox it is started in: its live checks reach what that sandbox reaches."""
         row = GuidedRun(token=secrets.token_urlsafe(16)[:22], flow=flow.name, user=user, step=flow.steps[0].name)
-        row.data = {}
+        row.data = {"sandbox_id": sandbox.id}
         row.save()
         return cls(row, flow)
+
+    @property
+    def sandbox_id(self) -> int | None:
+        """The sandbox the run was started in (None for runs started before it was kept)."""
+        return self.draft.get("sandbox_id")
 
     @property
     def token(self) -> str:
         return self.row.token
 
-    def values(self, step: str) -> dict:
+    # The storage API: flows and practice reach a run's draft only through these.
+    def get_step_data(self, step: str) -> dict:
+        """What the step holds: the values typed, valid or not (secrets included)."""
         return self.draft["values"].get(step, {})
+
+    def set_step_data(self, step: str, values: dict):
+        """Put values into a step, e.g. a default for its first visit; kept with the next save."""
+        self.draft["values"][step] = dict(values)
+
+    values = get_step_data
 
     def value(self, step: str, name: str, default=None):
         return self.values(step).get(name, default)
 
     def facts(self, step: str) -> dict:
         return self.draft["facts"].get(step, {})
+
+    def set_fact(self, step: str, name: str, value):
+        """Remember what an action learned (e.g. a test request's outcome); kept with the next save."""
+        self.draft["facts"].setdefault(step, {})[name] = value
 
     def warnings(self, step: str) -> list:
         return self.draft["warnings"].get(step, [])

@@ -11,6 +11,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from wizard.core.context import current_sandbox
 from wizard.core.db import database
 from wizard.core.models import ApiCredential, GuidedRun
 from wizard.guided.engine import CheckResult, Run, Step, submitted
@@ -33,7 +34,7 @@ def index():
 @bp.route("/<flow_name>", methods=["POST"])
 def start(flow_name):
     flow = FLOWS.get(flow_name) or abort(404)
-    run = Run.start(flow, g.user)
+    run = Run.start(flow, g.user, current_sandbox())
     return redirect_to(url_for("guided.step", flow_name=flow.name, token=run.token, step_name=flow.steps[0].name))
 
 

@@ -18,23 +18,25 @@ from wizard.core.models import (
     Sandbox,
     StatusEvent,
 )
+from wizard.guided.engine import Run
+from wizard.guided.flows import FLOWS
 from wizard.providers.transport import simulator
 from wizard.providers.twilio.simulator import PRACTICE_ACCOUNTS
 
 PRACTICE_SANDBOX_NAME = "practice"
 
 
-def _practice_run(run: GuidedRun, sandbox: Sandbox, credential_ids: set[int]) -> bool:
-    """Whether an unfinished guided run belongs to this practice sandbox: it uses a practice
-    account, was started here (RCS), or builds on a credential that the reset removes."""
-    draft = run.data
-    values, facts = draft.get("values", {}), draft.get("facts", {})
-    sids = {account.sid for account in PRACTICE_ACCOUNTS}
-    if values.get("account", {}).get("account_sid") in sids:
+def _practice_run(row: GuidedRun, sandbox: Sandbox, credential_ids: set[int]) -> bool:
+    """Whether an unfinished guided run belongs to this practice sandbox: it was started here, uses
+    a practice account, or builds on a credential that the reset removes."""
+    if row.flow not in FLOWS:
+        return False
+    run = Run(row, FLOWS[row.flow])
+    if run.sandbox_id == sandbox.id or run.facts("register").get("sandbox_id") == sandbox.id:
         return True
-    if facts.get("register", {}).get("sandbox_id") == sandbox.id:
+    if run.value("account", "account_sid") in {account.sid for account in PRACTICE_ACCOUNTS}:
         return True
-    chosen = str(values.get("register", {}).get("twilio_credential") or "")
+    chosen = str(run.value("register", "twilio_credential") or "")
     return chosen.isdigit() and int(chosen) in credential_ids
 
 

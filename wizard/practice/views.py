@@ -16,7 +16,7 @@ from wizard.core.models import ApiCredential, CredentialNumber, Sandbox
 from wizard.messaging.receiver_urls import webhook_urls
 from wizard.practice.data import ensure_practice_sandbox, reset_practice_data
 from wizard.practice.forms import InboundReplyForm
-from wizard.providers.transport import in_practice, simulator
+from wizard.providers.transport import simulator
 from wizard.providers.twilio.simulator import (
     DEMO_ACCOUNT,
     DEMO_SERVICES,
@@ -78,7 +78,7 @@ def practice_numbers(sandbox) -> list[CredentialNumber]:
 
 def inbound_form(formdata=None) -> InboundReplyForm | None:
     """The Simulate inbound reply form for this sandbox; None outside practice."""
-    if not in_practice():
+    if not current_sandbox().is_practice:  # the form shows only where replies are simulated
         return None
     return InboundReplyForm(practice_numbers(current_sandbox()), formdata=formdata)
 

@@ -8,7 +8,8 @@ from wizard.core.db import database
 from wizard.core.models import ApiCredential, CredentialNumber
 from wizard.messaging.receiver_urls import reachability_warning, webhook_urls
 from wizard.messaging.store import waiting_state
-from wizard.providers.twilio.checks import client, twilio_says
+from wizard.providers.transport import TwilioAccount
+from wizard.providers.twilio.checks import twilio_says
 from wizard.providers.twilio.client import (
     TwilioError,
     fetch_messaging_service,
@@ -49,7 +50,7 @@ def apply(number_id):
     number = _number(number_id)
     credential = number.credential
     ours = webhook_urls(number)
-    api = client(credential.account_sid, credential.auth_token)
+    api = TwilioAccount.of(credential).client()
     error = None
     try:
         if request.method == "POST":

@@ -28,10 +28,12 @@ from wizard.credentials.custom_forms import (
 from wizard.guided.engine import CheckResult, Flow, Run, Step, submitted
 from wizard.messaging.receiver_urls import reachability_warning, webhook_urls
 from wizard.messaging.store import waiting_state
+from wizard.providers import transport
 from wizard.providers.custom.http import send
 from wizard.providers.custom.presets import twilio_rcs_preset
 from wizard.providers.custom.request import prepare, redact
 from wizard.providers.custom.settings import AUTH_TYPES, ProviderError
+from wizard.providers.transport import TwilioAccount
 from wizard.providers.twilio.checks import (
     CheckFailed,
     available_numbers,
@@ -136,8 +138,9 @@ def rcs_live_checks(credential: ApiCredential) -> list[dict]:
         results.append({"label": label, "ok": ok, "fix": fix})
         return ok
 
+    twilio = TwilioAccount.of(credential)
     try:
-        account = check_account(credential.account_sid, credential.auth_token).account
+        account = check_account(twilio).account
     except CheckFailed as failure:
         record(gettext("The Twilio account answers"), False, failure.message)
         return results
@@ -145,13 +148,12 @@ def rcs_live_checks(credential: ApiCredential) -> list[dict]:
            gettext("RCS needs a paid account: upgrade %(name)s in the Twilio console (Billing).",
                    name=account.friendly_name))
     try:
-        service = check_messaging_service(credential.account_sid, credential.auth_token,
-                                          credential.messaging_service_sid)
+        service = check_messaging_service(twilio, credential.messaging_service_sid)
     except CheckFailed as failure:
         record(gettext("The Messaging Service exists"), False, failure.message)
         return results
     record(gettext("The Messaging Service exists"), True, "")
-    numbers = available_numbers(credential.account_sid, credential.auth_token, service.sid).in_service
+    numbers = available_numbers(twilio, service.sid).in_service
     record(gettext("The Messaging Service has an SMS/MMS number for the fallback"), bool(numbers),
            gettext("Add a phone number to the sender pool of %(name)s: messages fall back to it when RCS "
                    "can't reach a phone.", name=service.friendly_name))
@@ -201,7 +203,9 @@ def rcs_credential_form(run: Run):
 
     stored = {name: value for name, value in run.values("credential").items()
               if name in CUSTOM_SECRET_FIELDS and value}
-    return lambda **kwargs: RcsCredentialForm(stored_secrets=stored, **kwargs)
+    # In a practice sandbox only the Twilio simulator answers: no provider URL is looked up.
+    allow_private = True if _rcs_sandbox(run).is_practice else None
+    return lambda **kwargs: RcsCredentialForm(stored_secrets=stored, allow_private=allow_private, **kwargs)
 
 
 def _sample_numbers(run: Run) -> tuple[str, str]:
@@ -268,13 +272,13 @@ def send_rcs_test_request(run: Run, form, argument: str = "") -> dict:
     try:
         prepared = prepare(settings, to, sender, message)
         context["sent_request"] = redact(prepared, settings.secret_values())
-        answer = send(settings, to, sender, message)
+        answer = send(settings, to, sender, message, transport=transport.for_sandbox(_rcs_sandbox(run)))
     except ProviderError as error:
         context["test_problem"] = error.message
-        run.draft["facts"].setdefault("credential", {})["test_ok"] = False
+        run.set_fact("credential", "test_ok", False)
     else:
         context["answer"] = answer
-        run.draft["facts"].setdefault("credential", {})["test_ok"] = answer.ok
+        run.set_fact("credential", "test_ok", answer.ok)
     run.keep_typed(step, submitted(form))  # saves the outcome with the draft
     return context
 

@@ -1,19 +1,23 @@
 """Set up Twilio SMS/MMS, declared as data: vendor and name, account, Messaging Service, numbers."""
+import dataclasses
+
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 
-from wizard.core import audit
 from wizard.core.context import current_sandbox
-from wizard.core.models import ApiCredential, CredentialNumber, Sandbox, utcnow
+from wizard.core.models import Sandbox
 from wizard.credentials.forms import (
     CredentialNameForm,
     MessagingServiceForm,
     TwilioAccountForm,
     incoming_numbers_form,
 )
+from wizard.credentials.twilio import create_credential
 from wizard.guided.engine import CheckResult, Flow, Run, Step
+from wizard.providers import transport
+from wizard.providers.transport import TwilioAccount
 from wizard.providers.twilio.checks import (
     CheckFailed,
     available_numbers,
@@ -21,6 +25,7 @@ from wizard.providers.twilio.checks import (
     check_messaging_service,
     list_messaging_services,
 )
+from wizard.providers.twilio.client import Account
 
 VENDORS = [SelectChoice("twilio", "Twilio"), SelectChoice("custom", _l("Custom"))]
 
@@ -30,9 +35,22 @@ class SmsVendorForm(CredentialNameForm):
                         validate_choice=True)
 
 
-def _account(run: Run) -> tuple[str, str]:
-    values = run.values("account")
-    return values.get("account_sid", ""), values.get("auth_token", "")
+def _run_sandbox(run: Run) -> Sandbox:
+    """The sandbox the run was started in (runs from before it was kept: the one in the header)."""
+    return (Sandbox.get_or_none(Sandbox.id == run.sandbox_id) if run.sandbox_id else None) or current_sandbox()
+
+
+def _account(run: Run, typed: dict | None = None) -> TwilioAccount:
+    """The account typed in the account step, reached as the run's sandbox reaches Twilio."""
+    values = typed if typed is not None else run.get_step_data("account")
+    return TwilioAccount(values.get("account_sid", ""), values.get("auth_token", ""),
+                         transport.for_sandbox(_run_sandbox(run)))
+
+
+def _chosen_numbers(values: dict) -> dict[int, str]:
+    """Sandbox id -> number, for the sandboxes ticked in the numbers step."""
+    return {sandbox.id: values.get(f"number_{sandbox.id}", "") for sandbox in _sandboxes()
+            if values.get(f"use_{sandbox.id}")}
 
 
 def _sandboxes():
@@ -47,7 +65,7 @@ def custom_vendor_elsewhere(run: Run, values: dict) -> str | None:
 
 
 def check_twilio_account(run: Run, values: dict) -> CheckResult:
-    checked = check_account(values["account_sid"], values["auth_token"])
+    checked = check_account(_account(run, values))
     account = checked.account
     facts = {"friendly_name": account.friendly_name, "status": account.status, "type": account.type}
     return CheckResult(facts, [checked.warning] if checked.warning else [])
@@ -56,27 +74,29 @@ def check_twilio_account(run: Run, values: dict) -> CheckResult:
 def messaging_service_choices(run: Run) -> dict:
     """The account's Messaging Services, fetched live; a failure is shown, typing still works."""
     try:
-        return {"services": list_messaging_services(*_account(run)), "services_error": None}
+        return {"services": list_messaging_services(_account(run)), "services_error": None}
     except CheckFailed as failure:
         return {"services": [], "services_error": failure.message}
 
 
 def check_service(run: Run, values: dict) -> CheckResult:
-    service = check_messaging_service(*_account(run), values["messaging_service_sid"])
+    service = check_messaging_service(_account(run), values["messaging_service_sid"])
     return CheckResult({"friendly_name": service.friendly_name})
 
 
 def number_choices(run: Run) -> dict:
     context = {"sandboxes": _sandboxes(), "numbers": None, "numbers_error": None}
     try:
-        context["numbers"] = available_numbers(*_account(run), run.value("messaging_service", "messaging_service_sid"))
+        context["numbers"] = available_numbers(_account(run), run.value("messaging_service", "messaging_service_sid"))
     except CheckFailed as failure:
         context["numbers_error"] = failure.message
     return context
 
 
 def check_numbers(run: Run, values: dict) -> CheckResult:
-    numbers = available_numbers(*_account(run), run.value("messaging_service", "messaging_service_sid"))
+    # Reached as the credential will be: by the sandboxes ticked here.
+    account = dataclasses.replace(_account(run), transport=transport.for_sandbox_ids(_chosen_numbers(values)))
+    numbers = available_numbers(account, run.value("messaging_service", "messaging_service_sid"))
     warnings = []
     for sandbox in _sandboxes():
         if not values.get(f"use_{sandbox.id}"):
@@ -91,35 +111,21 @@ def check_numbers(run: Run, values: dict) -> CheckResult:
 
 def numbers_form(run: Run):
     form_class = incoming_numbers_form(_sandboxes())
-    if not run.values("numbers"):  # first visit: the sandbox in the header is the likely one
-        sandbox = current_sandbox()
-        run.draft["values"]["numbers"] = {f"use_{sandbox.id}": True}
+    if not run.get_step_data("numbers"):  # first visit: the sandbox the run started in is the likely one
+        sandbox = _run_sandbox(run)
+        run.set_step_data("numbers", {f"use_{sandbox.id}": True})
     return form_class
 
 
 def create_twilio_credential(run: Run) -> str:
-    """Create the credential and its numbers (the caller holds the transaction)."""
-    name = run.value("credential", "name")
-    sid, token = _account(run)
-    account = run.facts("account")
-    credential = ApiCredential(
-        name=name, name_key=name.casefold(), vendor="twilio", account_sid=sid,
+    """Create the credential and its numbers through the one save path (the caller holds the transaction)."""
+    facts = run.facts("account")
+    verified = Account(_account(run).sid, facts.get("friendly_name") or "", facts.get("status") or "active",
+                       facts.get("type") or "")
+    credential = create_credential(
+        name=run.value("credential", "name"), account=_account(run),
         messaging_service_sid=run.value("messaging_service", "messaging_service_sid"),
-        account_name=account.get("friendly_name"), account_type=account.get("type"),
-        verification_state="verified", verified_at=utcnow(),
-    )
-    credential.set_auth_token(token)
-    credential.save()
-    numbers = {}
-    for sandbox in _sandboxes():
-        if run.value("numbers", f"use_{sandbox.id}"):
-            number = run.value("numbers", f"number_{sandbox.id}")
-            CredentialNumber.create(credential=credential, sandbox=sandbox, phone_number=number)
-            numbers[sandbox.name] = number
-    audit.record("create", credential, {
-        "name": [None, name], "account_sid": [None, sid], "auth_token": [None, "set"],
-        "messaging_service_sid": [None, credential.messaging_service_sid], "numbers": [None, numbers],
-    }, secret_fields=ApiCredential.SECRET_FIELDS)
+        numbers=_chosen_numbers(run.get_step_data("numbers")), verified=verified)
     return url_for("guided.sms_done", credential_id=credential.id)
 
 

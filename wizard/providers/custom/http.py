@@ -15,7 +15,6 @@ from urllib.parse import quote_plus, urlencode, urlsplit
 
 import requests
 import urllib3
-from flask import current_app, has_app_context
 from flask_babel import gettext as _
 
 from wizard.core.models import utcnow
@@ -29,7 +28,8 @@ from wizard.providers.custom.settings import (
     ProviderSettings,
     as_settings,
 )
-from wizard.providers.custom.urls import _allow_private, _practice_transport, check_url
+from wizard.providers.custom.urls import _allow_private, check_url
+from wizard.providers.transport import Transport
 
 
 @dataclass
@@ -186,21 +186,18 @@ def _twilio_origin(url: str, twilio_base_url: str | None) -> tuple[str, dict]:
     return target._replace(scheme=base.scheme, netloc=base.netloc).geturl(), {"Host": target.netloc}
 
 
-def send(credential_like, to: str, from_: str, message: str, extra: dict | None = None, *,
-         timeout: float = TIMEOUT, allow_private: bool | None = None,
-         twilio_base_url: str | None = None) -> ProviderAnswer:
-    """Send one message through the provider and return its answer, whatever its status.
-    allow_private and twilio_base_url default to the app's settings."""
+def send(credential_like, to: str, from_: str, message: str, extra: dict | None = None, *, transport: Transport,
+         timeout: float = TIMEOUT, allow_private: bool | None = None) -> ProviderAnswer:
+    """Send one message through the provider and return its answer, whatever its status. The
+    transport (wizard.providers.transport.for_credential) says where it may go; allow_private
+    defaults to the app's setting."""
     settings = as_settings(credential_like)
-    allow_private = _allow_private(allow_private)
-    if twilio_base_url is None and has_app_context():
-        twilio_base_url = current_app.config.get("TWILIO_BASE_URL") or None
-    adapter = None
-    transport = _practice_transport()
-    if transport is not None:  # a practice sandbox: the Twilio simulator answers, nothing else is reached
-        if problem := transport.refusal(settings):
-            raise ProviderError(problem)
-        adapter, allow_private, twilio_base_url = transport.adapter, True, None  # no name is looked up
+    if problem := transport.provider_refusal(settings):
+        raise ProviderError(problem)
+    adapter = transport.provider_adapter()
+    # In practice only the Twilio simulator answers, in-process: no name is looked up.
+    allow_private = True if transport.practice else _allow_private(allow_private)
+    twilio_base_url = transport.twilio_base_url
     # Checked when sending, not only when saved: DNS may point elsewhere by now.
     problem = check_url(settings.provider_url, allow_private)
     access_token = None

@@ -5,10 +5,8 @@ import re
 import socket
 from urllib.parse import urlsplit
 
-from flask import current_app, has_app_context, has_request_context
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
-
-from wizard.providers.transport import provider_transport
 
 METADATA_ADDRESSES = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 
@@ -54,8 +52,8 @@ def check_url(url: str, allow_private: bool) -> str | None:
         return _("The URL has no host name: write it like https://api.example.com/messages.")
     if parts.username is not None or parts.password is not None:
         return _("Leave the user name and password out of the URL: choose the Basic auth type for them.")
-    if allow_private or _practice_transport() is not None:
-        return None  # a practice sandbox looks up no name: only the Twilio simulator answers it
+    if allow_private:
+        return None
     host = parts.hostname
     try:
         found = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
@@ -73,14 +71,6 @@ def check_url(url: str, allow_private: bool) -> str | None:
                      "(an operator can allow private addresses with ALLOW_PRIVATE_PROVIDER_URLS=1).",
                      host=host, address=str(ip), kind=kind)
     return None
-
-
-def _practice_transport():
-    """In a practice sandbox, what answers instead of the network (wizard.practice); else None."""
-    if not has_request_context():
-        return None
-
-    return provider_transport()
 
 
 def _allow_private(allow_private: bool | None) -> bool:

@@ -2,12 +2,11 @@
 configurations ask Twilio before they save anything."""
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from wizard.core.models import utcnow
-from wizard.providers.transport import simulator_for_this_request
+from wizard.providers.transport import TwilioAccount
 from wizard.providers.twilio import client as client_module
 from wizard.providers.twilio.client import (
     Account,
@@ -19,7 +18,6 @@ from wizard.providers.twilio.client import (
     fetch_messaging_service,
     list_account_numbers,
     list_service_numbers,
-    make_client,
 )
 
 # Twilio's codes that say which field is wrong.
@@ -35,15 +33,6 @@ class CheckFailed(Exception):
     def __init__(self, message: str, field: str | None = None, retry: bool = False):
         super().__init__(message)
         self.message, self.field, self.retry = message, field, retry
-
-
-def client(account_sid: str, auth_token: str):
-    """The twilio client; in a practice sandbox its requests go to the app's Twilio simulator, never the network."""
-
-    simulator = simulator_for_this_request()
-    if simulator is not None:
-        return make_client(account_sid, auth_token, wsgi_app=simulator.wsgi_app)
-    return make_client(account_sid, auth_token, base_url=current_app.config["TWILIO_BASE_URL"])
 
 
 def twilio_says(error: TwilioError) -> str:
@@ -75,35 +64,35 @@ class AccountCheck:
 ACCOUNT_STATUS = {"active": _l("active"), "suspended": _l("suspended"), "closed": _l("closed")}
 
 
-def check_account(account_sid: str, auth_token: str) -> AccountCheck:
+def check_account(account: TwilioAccount) -> AccountCheck:
     """Fetch the account; refuse suspended and closed ones, warn about Trial ones."""
     try:
-        account = fetch_account(client(account_sid, auth_token), account_sid)
+        found = fetch_account(account.client(), account.sid)
     except TwilioError as error:
         raise _failed(error, "account_sid") from error
-    if account.status != "active":
+    if found.status != "active":
         raise CheckFailed(
             _("This Twilio account is %(status)s and cannot send messages. Reactivate it in the Twilio console first.",
-              status=ACCOUNT_STATUS.get(account.status, account.status)),
+              status=ACCOUNT_STATUS.get(found.status, found.status)),
             field="account_sid",
         )
     warning = None
-    if account.type == "Trial":
+    if found.type == "Trial":
         warning = _("This is a Trial account: it can only send messages to phone numbers verified in the "
                     "Twilio console, and every message starts with a trial notice.")
-    return AccountCheck(account, warning)
+    return AccountCheck(found, warning)
 
 
-def list_messaging_services(account_sid: str, auth_token: str) -> list[MessagingService]:
+def list_messaging_services(account: TwilioAccount) -> list[MessagingService]:
     try:
-        return client_module.list_messaging_services(client(account_sid, auth_token))
+        return client_module.list_messaging_services(account.client())
     except TwilioError as error:
         raise _failed(error, "account_sid") from error
 
 
-def check_messaging_service(account_sid: str, auth_token: str, service_sid: str) -> MessagingService:
+def check_messaging_service(account: TwilioAccount, service_sid: str) -> MessagingService:
     try:
-        return fetch_messaging_service(client(account_sid, auth_token), service_sid)
+        return fetch_messaging_service(account.client(), service_sid)
     except TwilioError as error:
         raise _failed(error, "messaging_service_sid") from error
 
@@ -128,9 +117,9 @@ class AvailableNumbers:
         return None, None
 
 
-def available_numbers(account_sid: str, auth_token: str, service_sid: str) -> AvailableNumbers:
-    api = client(account_sid, auth_token)
+def available_numbers(account: TwilioAccount, service_sid: str) -> AvailableNumbers:
     try:
+        api = account.client()
         return AvailableNumbers(list_service_numbers(api, service_sid), list_account_numbers(api))
     except TwilioError as error:
         raise _failed(error, "messaging_service_sid") from error
@@ -149,8 +138,9 @@ def verify_credential(credential) -> str | None:
             "No test request to %(provider)s has succeeded yet: send one from the API credential's page.",
             provider=credential.provider_name or credential.name)
     try:
-        checked = check_account(credential.account_sid, credential.auth_token)
-        check_messaging_service(credential.account_sid, credential.auth_token, credential.messaging_service_sid)
+        account = TwilioAccount.of(credential)
+        checked = check_account(account)
+        check_messaging_service(account, credential.messaging_service_sid)
     except CheckFailed as failure:
         credential.verification_state, credential.verification_error = "failed", failure.message
         return failure.message
