@@ -67,16 +67,16 @@ def main(runs: int = 40, out=print) -> dict:
         base = first.rsplit("/", 1)[0]
         for name, data in [*posts.items(), ("review", None)]:
             url = f"{base}/{name}"
-            ms, page = timed(lambda: client.get(url))
+            ms, page = timed(lambda url=url: client.get(url))
             rows[name]["page"].append(ms)
             rows[name]["page_kb"] = len(page.data) / 1024
             if name != "review":
-                ms, fragment = timed(lambda: client.htmx_get(url))
+                ms, fragment = timed(lambda url=url: client.htmx_get(url))
                 rows[name]["fragment"].append(ms)
                 rows[name]["fragment_kb"] = len(fragment.data) / 1024
-                ms, response = timed(lambda: client.post(url, data(i)))
+                ms, response = timed(lambda url=url, data=data, i=i: client.post(url, data(i)))
             else:
-                ms, response = timed(lambda: client.post(url))
+                ms, response = timed(lambda url=url: client.post(url))
             assert response.status_code == 303, (name, response.status_code, response.get_data(as_text=True)[:500])
             rows[name]["post"].append(ms)
     fake.stop()

@@ -55,7 +55,8 @@ function request()
 end
 function done(summary, latency, requests)
   io.write(string.format("RESULT %d %d %.3f %.3f %d\n", summary.requests,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.timeout,
     latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.duration))
 end
 """
@@ -146,7 +147,8 @@ def main(seconds=20, connections=32, workers=1, threads=16, out=print):
                                    messaging_service_sid="MG" + "1" * 32)
         credential.set_auth_token(token)
         credential.save()
-        key = CredentialNumber.create(credential=credential, sandbox=Sandbox.get(), phone_number="+14155550101").webhook_key
+        key = CredentialNumber.create(credential=credential, sandbox=Sandbox.get(),
+                                      phone_number="+14155550101").webhook_key
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"

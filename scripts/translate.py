@@ -31,7 +31,8 @@ def main(source: str):
     with open(PO, "rb") as f:
         catalog = read_po(f, locale="zh_Hant")
     catalog.project, catalog.version = "Twilio messaging setup", "1"
-    catalog.header_comment = "# Traditional Chinese (zh_Hant) messages of the Twilio messaging setup.\n# Update with: python scripts/translate.py NEW_TRANSLATIONS.py"
+    catalog.header_comment = ("# Traditional Chinese (zh_Hant) messages of the Twilio messaging setup.\n"
+                              "# Update with: python scripts/translate.py NEW_TRANSLATIONS.py")
     catalog.msgid_bugs_address = catalog.last_translator = catalog.language_team = ""
     missing = []
     for message in catalog:

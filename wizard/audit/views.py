@@ -22,7 +22,8 @@ def index():
         query = query.where(AuditEntry.object_id == object_id)
     page = max(request.args.get("page", 1, type=int), 1)
     entries = list(query.paginate(page, PAGE_SIZE + 1))
-    types = [row.object_type for row in AuditEntry.select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)]
+    types = [row.object_type for row in
+             AuditEntry.select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)]
     kinds = object_kinds()
     return render(
         "audit/index.html",

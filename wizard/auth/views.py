@@ -162,7 +162,9 @@ def delete_admin(user_id):
     with database.atomic():
         if User.select().count() <= 1:
             flash(_("%(email)s is the last admin and cannot be removed.", email=user.email), "error")
-            return _admins_page(AccountForm(formdata=None), status=409) if is_htmx() else redirect_to(url_for("auth.admins"))
+            if is_htmx():
+                return _admins_page(AccountForm(formdata=None), status=409)
+            return redirect_to(url_for("auth.admins"))
         audit.record("delete", user, {"email": [user.email, None]})
         user.delete_instance()
     if user.id == g.user.id:

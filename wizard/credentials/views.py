@@ -68,29 +68,39 @@ def detail(credential_id):
             422 if form[field_name].errors else 200)
     conflict, retry = None, False
     if form.validate_on_submit():
-        try:
-            notes = edit_credential(form, credential, sandboxes)
-            if notes is not None:
-                flash(_("API credential %(name)s saved.", name=form.name.data), "success")
-                for note in notes:
-                    flash(note, "warning")
-                return redirect_to(url_for("credentials.index"))
-        except CheckFailed as failure:
-            if failure.field in form:
-                form[failure.field].errors.append(failure.message)
-            else:
-                form.form_errors.append(failure.message)
-                retry = failure.retry
-        except peewee.IntegrityError:
-            # Another credential took the name between the check and the save.
-            form.name.errors.append(_("An API credential with this name already exists."))
-        except EditConflict:
-            conflict = saved_meanwhile(form, credential)
+        saved, conflict, retry = _save(form, credential, sandboxes)
+        if saved:
+            return redirect_to(url_for("credentials.index"))
     status = 409 if conflict else 422 if form.errors else 200
     return render("credentials/detail.html", "credentials/_form.html", status=status, conflict=conflict,
                   conflict_numbers=numbers_of([credential.id]).get(credential.id, []) if conflict else [],
                   retry=retry, used_by=configurations_using([credential.id]).get(credential.id, []),
                   vendors=VENDORS, **context, **_links())
+
+
+def _save(form, credential: ApiCredential, sandboxes) -> tuple[bool, ApiCredential | None, bool]:
+    """Save the edit: (saved, the row as saved meanwhile on a conflict, whether to offer a retry).
+    Why it was not saved is on the form."""
+    try:
+        notes = edit_credential(form, credential, sandboxes)
+    except CheckFailed as failure:
+        if failure.field in form:
+            form[failure.field].errors.append(failure.message)
+            return False, None, False
+        form.form_errors.append(failure.message)
+        return False, None, failure.retry
+    except peewee.IntegrityError:
+        # Another credential took the name between the check and the save.
+        form.name.errors.append(_("An API credential with this name already exists."))
+        return False, None, False
+    except EditConflict:
+        return False, saved_meanwhile(form, credential), False
+    if notes is None:
+        return False, None, False
+    flash(_("API credential %(name)s saved.", name=form.name.data), "success")
+    for note in notes:
+        flash(note, "warning")
+    return True, None, False
 
 
 def refusal_to_delete(credential: ApiCredential) -> str | None:

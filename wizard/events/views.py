@@ -8,12 +8,12 @@ import re
 from flask import (
     Blueprint,
     abort,
-    make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
+from htmx_flask import make_response as htmx_response
 from htmx_flask import request as htmx_request
 
 from wizard.core.context import current_sandbox
@@ -53,16 +53,14 @@ def index():
         abort(404)
     events, has_more, cursor = list_events(sandbox, filters, page)
     has_more = has_more and page < MAX_PAGES
-    response = make_response(render(
+    page_or_fragment = render(
         "events/index.html", "events/_events.html",
         **_context(sandbox, filters, events=events, has_more=has_more, page=page, cursor=cursor,
                    credentials=credential_choices(sandbox), statuses=status_choices(filters.status),
-                   types=TYPES)))
-    if is_htmx():
-        # The filter form sends every field; the address bar gets only the ones in use.
-        response.headers["HX-Push-Url"] = url_for("events.index", page=page if page > 1 else None,
-                                                  **filters.args())
-    return response
+                   types=TYPES))
+    # The filter form sends every field; the address bar gets only the ones in use.
+    pushed = url_for("events.index", page=page if page > 1 else None, **filters.args()) if is_htmx() else None
+    return htmx_response(page_or_fragment, push_url=pushed)
 
 
 @bp.route("/new")
@@ -77,9 +75,7 @@ def new():
         return redirect(url_for("events.index", **filters.args()), code=303)
     sandbox = current_sandbox()
     if request.args.get("sandbox", type=int) != sandbox.id:
-        response = make_response("", 204)
-        response.headers["HX-Refresh"] = "true"
-        return response
+        return htmx_response("", 204, refresh=True)
     cursor = Cursor.parse(request.args.get("after"))
     events, more, moved = events_after(sandbox, filters, cursor)
     if not events:

@@ -84,13 +84,22 @@ def step(flow_name, token, step_name):
         run.keep_typed(step, submitted(form))
         return ("", 204) if is_htmx() else redirect_to(_step_url(run, step))
     name, _, argument = action.partition(":")  # e.g. remove_header:2
-    if name in step.actions:  # the step's own buttons (preset, preview, test request...)
-        context = step.actions[name](run, form, argument)
-        fragment = context.pop("fragment", None)
-        if fragment and is_htmx():
-            return render_template(fragment, run=run, step=step, form=form, step_url=_step_url(run, step),
-                                   **context)
-        return _show(run, step, context.pop("form", form), status=context.pop("status", 200), **context)
+    if name in step.actions:
+        return _step_action(run, step, form, name, argument)
+    return _next(run, step, form, check_only=action == "check")
+
+
+def _step_action(run: Run, step: Step, form, name: str, argument: str):
+    """One of the step's own buttons (preset, preview, test request...): its fragment, or the step again."""
+    context = step.actions[name](run, form, argument)
+    fragment = context.pop("fragment", None)
+    if fragment and is_htmx():
+        return render_template(fragment, run=run, step=step, form=form, step_url=_step_url(run, step), **context)
+    return _show(run, step, context.pop("form", form), status=context.pop("status", 200), **context)
+
+
+def _next(run: Run, step: Step, form, check_only: bool):
+    """Next (or Check alone): validate, follow a branch, run the live check, then complete the step."""
     if not form.validate():
         run.keep_typed(step, submitted(form))
         return _show(run, step, form, status=422)
@@ -107,7 +116,7 @@ def step(flow_name, token, step_name):
             form[failure.field].errors = [failure.message]
             return _show(run, step, form, status=422)
         return _show(run, step, form, status=422, form_error=failure.message, retry=failure.retry)
-    if action == "check":  # the live check alone: show what Twilio said, stay on the step
+    if check_only:  # the live check alone: show what Twilio said, stay on the step
         run.keep_typed(step, submitted(form))
         return _show(run, step, form, result=result)
     run.complete(step, values, result)

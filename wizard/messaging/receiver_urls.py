@@ -23,15 +23,21 @@ def status_callback_url(number: CredentialNumber) -> str | None:
     return webhook_urls(number)["status"]
 
 
-def reachability_warning() -> str | None:
-    if current_sandbox().is_practice:
+def reachability_warning(caller: str = "twilio") -> str | None:
+    """Why the caller ("twilio" or a custom "provider") may not reach the URLs shown, if it may not."""
+    if caller == "twilio" and current_sandbox().is_practice:
         return None  # the simulator calls the receivers in-process
     base = current_app.config["PUBLIC_BASE_URL"]
     if not base:
-        return _("PUBLIC_BASE_URL is not set: these URLs use the address you browse with, which Twilio "
+        if caller == "twilio":
+            return _("PUBLIC_BASE_URL is not set: these URLs use the address you browse with, which Twilio "
+                     "probably cannot reach. Set PUBLIC_BASE_URL to the public https address of this app.")
+        return _("PUBLIC_BASE_URL is not set: these URLs use the address you browse with, which the provider "
                  "probably cannot reach. Set PUBLIC_BASE_URL to the public https address of this app.")
     if not base.startswith("https://"):
-        return _("PUBLIC_BASE_URL is not https: Twilio needs a public https address to deliver webhooks.")
+        if caller == "twilio":
+            return _("PUBLIC_BASE_URL is not https: Twilio needs a public https address to deliver webhooks.")
+        return _("PUBLIC_BASE_URL is not https: the provider needs a public https address to reach these URLs.")
     return None
 
 

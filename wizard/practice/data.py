@@ -77,7 +77,8 @@ def reset_practice_data(sandbox: Sandbox) -> int:
             number = next((n.phone_number for n in numbers if n.credential_id == credential.id), None)
             still_used = (CredentialNumber.select().where(CredentialNumber.credential == credential).exists()
                           or CustomWebhook.select().where(CustomWebhook.credential == credential).exists()
-                          or ChannelConfiguration.select().where(ChannelConfiguration.credential == credential).exists())
+                          or ChannelConfiguration.select().where(
+                              ChannelConfiguration.credential == credential).exists())
             if still_used:  # another sandbox uses it: only its number here goes
                 audit.record("update", credential, {"numbers": [{sandbox.name: number}, None]})
                 continue

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from htmx_flask import make_response as htmx_response
 from htmx_flask import request as htmx_request
 
 from wizard.core.context import current_sandbox
@@ -42,9 +43,7 @@ def render(template: str, fragment: str | None = None, status: int = 200, also=(
 def redirect_to(target: str):
     """Post/Redirect/Get; htmx is told to load the page instead of swapping a fragment."""
     if htmx_request.htmx:
-        response = current_app.response_class(status=204)
-        response.headers["HX-Redirect"] = target
-        return response
+        return htmx_response("", 204, redirect=target)
     return redirect(target, code=303)
 
 

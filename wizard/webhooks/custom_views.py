@@ -9,7 +9,7 @@ import json
 import shlex
 
 import peewee
-from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 
 from wizard.core import audit
@@ -17,7 +17,7 @@ from wizard.core.context import current_sandbox
 from wizard.core.db import database
 from wizard.core.editing import EditConflict, saved_meanwhile, update_unchanged
 from wizard.core.models import ApiCredential, CustomWebhook
-from wizard.messaging.receiver_urls import receiver_url
+from wizard.messaging.receiver_urls import reachability_warning, receiver_url
 from wizard.providers.custom.shape import fill
 from wizard.shell.pages import get_here, is_htmx, redirect_to, render
 from wizard.webhooks.custom_forms import (
@@ -34,17 +34,6 @@ bp = Blueprint("custom_webhooks", __name__, url_prefix="/webhooks/custom")
 FIELDS = ("name", "type", "credential", "sender_number", "payload", "hmac_secret", "hmac_header")
 
 
-def reachability_warning() -> str | None:
-    """Why the provider may not reach the URLs shown, if it may not."""
-    base = current_app.config["PUBLIC_BASE_URL"]
-    if not base:
-        return _("PUBLIC_BASE_URL is not set: these URLs use the address you browse with, which the provider "
-                 "probably cannot reach. Set PUBLIC_BASE_URL to the public https address of this app.")
-    if not base.startswith("https://"):
-        return _("PUBLIC_BASE_URL is not https: the provider needs a public https address to reach these URLs.")
-    return None
-
-
 def list_context() -> dict:
     """What templates/custom_webhooks/_list.html needs: the current sandbox's webhooks.
 
@@ -55,7 +44,7 @@ def list_context() -> dict:
                 .where(CustomWebhook.sandbox == sandbox.id)
                 .order_by(CustomWebhook.name_key))
     return {"custom_webhooks": rows, "custom_webhooks_sandbox": sandbox,
-            "custom_webhooks_warning": reachability_warning(), "custom_webhook_url": receiver_url,
+            "custom_webhooks_warning": reachability_warning("provider"), "custom_webhook_url": receiver_url,
             "custom_webhook_types": TYPES}
 
 
@@ -105,7 +94,7 @@ def _page(form, custom_webhook, status=200, field_name=None, **context):
     extra = {"sample": _sample(custom_webhook)} if custom_webhook and not field_name else {}
     return render(template, fragment, status=status, also=also, form=form, custom_webhook=custom_webhook,
                   action_url=action_url, field_name=field_name, sandbox=form.sandbox, custom_webhook_url=receiver_url,
-                  custom_webhooks_warning=reachability_warning(), **extra, **context)
+                  custom_webhooks_warning=reachability_warning("provider"), **extra, **context)
 
 
 def _one_field(form, custom_webhook):

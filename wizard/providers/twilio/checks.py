@@ -47,7 +47,8 @@ def _failed(error: TwilioError, not_found_field: str) -> CheckFailed:
         return CheckFailed(_("%(reason)s. Your input is kept; try again.", reason=error.message), retry=True)
     if error.code == AUTHENTICATION_FAILED:
         return CheckFailed(
-            twilio_says(error) + " " + _("Check the Account SID and Auth Token in the Account Info pane of the Twilio console."),
+            twilio_says(error) + " " + _("Check the Account SID and Auth Token in the Account Info pane of the "
+                                         "Twilio console."),
             field="auth_token",
         )
     if error.code == NOT_FOUND:
