@@ -86,10 +86,14 @@ def test_bad_account_sids_are_explained_next_to_the_field(signed_in, fake_twilio
 
 def test_inline_validation_returns_just_the_fields_error(signed_in, fake_twilio):
     first = walk_to(signed_in, fake_twilio, upto="account")
-    response = signed_in.post(step_url(first, "account"), {"account_sid": "AC12", "_field": "account_sid"}, htmx=True)
-    assert response.status_code == 200
+    url = step_url(first, "account") + "?_field=account_sid"  # the one field-check flag of every form
+    response = signed_in.post(url, {"account_sid": "AC12"}, htmx=True)
+    assert response.status_code == 422
     assert text(response).strip() == ('<small id="account_sid-error" class="field-error">An Account SID is 34 '
                                       'characters long: AC and 32 hex digits (this one has 4).</small>')
+    fine = signed_in.post(url, {"account_sid": fake_twilio.account_sid}, htmx=True)
+    assert fine.status_code == 200 and text(fine).strip() == ""
+    assert signed_in.post(step_url(first, "account") + "?_field=nope", {}, htmx=True).status_code == 400
 
 
 def test_a_bad_token_and_wrong_credentials(signed_in, fake_twilio):

@@ -3,7 +3,7 @@
 Save as draft stores a configuration as it is; Submit first verifies its API credential
 live with Twilio, and the configuration is Active only when that passes."""
 import peewee
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, flash, request, url_for
 from flask_babel import gettext as _
 from wtforms.validators import ValidationError
 
@@ -19,6 +19,7 @@ from wizard.core.editing import (
 )
 from wizard.core.models import ApiCredential, ChannelConfiguration
 from wizard.providers.twilio.checks import verify_credential
+from wizard.shell.field_check import check_field, field_to_check
 from wizard.shell.pages import get_here, is_htmx, redirect_to, render
 
 bp = Blueprint("channels", __name__, url_prefix="/channels")
@@ -110,7 +111,7 @@ def _page(form, configuration, status=200, **context):
     template = "channels/detail.html" if configuration else "channels/new.html"
     action_url = (url_for("channels.detail", configuration_id=configuration.id) if configuration
                   else url_for("channels.new"))
-    field_name = request.args.get("_field")
+    field_name = field_to_check()
     fragment = "channels/_one_field.html" if field_name else "channels/_form.html"
     return render(template, fragment, status=status, form=form, configuration=configuration, action_url=action_url,
                   field_name=field_name, sandbox=form.sandbox, **_labels(), **context)
@@ -122,12 +123,8 @@ def _one_field(form, configuration):
     A POST checks the field the admin just left; a GET brings the credential field with the
     chosen credential's sender number (its check ran as the form was opened).
     """
-    field_name = request.args["_field"]
-    if field_name not in (FIELDS if request.method == "POST" else ("credential",)):
-        abort(400)
-    if request.method == "POST":
-        form.validate()
-    return _page(form, configuration, status=422 if form[field_name].errors else 200)
+    _name, status = check_field(form, FIELDS if request.method == "POST" else ("credential",))
+    return _page(form, configuration, status=status)
 
 
 def _outcome(action: str, credential: ApiCredential) -> tuple[str, str | None]:
@@ -207,9 +204,9 @@ def new():
     sandbox = current_sandbox()
     if request.method == "GET":
         form = _form_from_the_address(sandbox)
-        return _one_field(form, None) if request.args.get("_field") else _page(form, None)
+        return _one_field(form, None) if field_to_check() else _page(form, None)
     form = ChannelConfigurationForm(sandbox=sandbox)
-    if request.args.get("_field"):
+    if field_to_check():
         return _one_field(form, None)
     if form.validate_on_submit():
         action = request.form.get("action", "draft")
@@ -227,9 +224,9 @@ def detail(configuration_id):
     sandbox = configuration.sandbox
     if request.method == "GET":
         form = _form_from_the_address(sandbox, configuration)
-        return _one_field(form, configuration) if request.args.get("_field") else _page(form, configuration)
+        return _one_field(form, configuration) if field_to_check() else _page(form, configuration)
     form = ChannelConfigurationForm(sandbox=sandbox, configuration_id=configuration.id)
-    if request.args.get("_field"):
+    if field_to_check():
         return _one_field(form, configuration)
     if form.validate_on_submit():
         action = request.form.get("action", "draft")

@@ -20,6 +20,7 @@ from wizard.credentials.twilio import (
     numbers_of,
 )
 from wizard.providers.twilio.checks import CheckFailed
+from wizard.shell.field_check import check_field, field_to_check
 from wizard.shell.pages import is_htmx, redirect_to, render
 
 
@@ -59,13 +60,9 @@ def detail(credential_id):
         data=None if request.method == "POST" else _initial(credential, sandboxes))
     context = {"credential": credential, "sandboxes": sandboxes, "form": form,
                "token_typed": bool(request.form.get("auth_token"))}
-    field_name = request.args.get("_field")
-    if request.method == "POST" and field_name:
-        if field_name not in CHECKED_FIELDS and field_name not in {f"number_{s.id}" for s in sandboxes}:
-            abort(400)
-        form.validate()  # only this field's messages are shown; nothing is asked of Twilio or saved
-        return render_template("credentials/_one_field.html", name=field_name, **context), (
-            422 if form[field_name].errors else 200)
+    if request.method == "POST" and field_to_check():
+        name, status = check_field(form, {*CHECKED_FIELDS, *(f"number_{s.id}" for s in sandboxes)})
+        return render_template("credentials/_one_field.html", name=name, **context), status
     conflict, retry = None, False
     if form.validate_on_submit():
         saved, conflict, retry = _save(form, credential, sandboxes)

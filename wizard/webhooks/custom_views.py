@@ -9,7 +9,7 @@ import json
 import shlex
 
 import peewee
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, flash, request, url_for
 from flask_babel import gettext as _
 
 from wizard.core import audit
@@ -19,6 +19,7 @@ from wizard.core.editing import EditConflict, saved_meanwhile, update_unchanged
 from wizard.core.models import ApiCredential, CustomWebhook
 from wizard.messaging.receiver_urls import reachability_warning, receiver_url
 from wizard.providers.custom.shape import fill
+from wizard.shell.field_check import check_field, field_to_check
 from wizard.shell.pages import get_here, is_htmx, redirect_to, render
 from wizard.webhooks.custom_forms import (
     SAMPLE_VALUES,
@@ -99,10 +100,7 @@ def _page(form, custom_webhook, status=200, field_name=None, **context):
 
 def _one_field(form, custom_webhook):
     """Check the form as it stands and answer with one field (nothing is saved)."""
-    field_name = request.args["_field"]
-    if field_name not in FIELDS:
-        abort(400)
-    form.validate()
+    field_name, status = check_field(form, FIELDS)
     if field_name == "credential":
         # The sender number follows the credential: the one it has in this sandbox.
         form.sender_number.data = form.number_here() or ""
@@ -112,7 +110,7 @@ def _one_field(form, custom_webhook):
         form[name].errors = []  # only the field the admin left speaks up
     if field_name not in ("payload", "type"):
         form.payload_warnings = []
-    return _page(form, custom_webhook, status=422 if form[field_name].errors else 200, field_name=field_name)
+    return _page(form, custom_webhook, status=status, field_name=field_name)
 
 
 def _values(form, custom_webhook=None) -> dict:
@@ -169,7 +167,7 @@ def new():
     if request.method == "GET":
         return _page(_form(sandbox), None)
     form = _form(sandbox)
-    if request.args.get("_field"):
+    if field_to_check():
         return _one_field(form, None)
     if form.validate_on_submit():
         try:
@@ -191,7 +189,7 @@ def detail(webhook_id):
         form.payload_warnings = check_payload(custom_webhook.payload, custom_webhook.type)[1]
         return _page(form, custom_webhook)
     form = _form(sandbox, custom_webhook)
-    if request.args.get("_field"):
+    if field_to_check():
         return _one_field(form, custom_webhook)
     if form.validate_on_submit():
         try:
