@@ -1,11 +1,19 @@
 """The guided flow "Set up RCS with Twilio": four steps, live checks against the fake Twilio,
 the custom credential with the Twilio RCS preset and a real test request, the RCS channel."""
+import base64
+import html
+import json
+import re
+
 import pytest
 
 from tests.factories import make_credential
+from tests.provider_endpoints import Answer
 from tests.test_accounts import field_error, text
+from tests.test_custom_credentials import JSON_TEMPLATE, make_custom
 from wizard.core.db import database
 from wizard.core.models import ApiCredential, ChannelConfiguration, CredentialNumber
+from wizard.providers.custom.settings import REDACTED
 
 
 def start(client) -> str:
@@ -117,3 +125,61 @@ def test_leaving_and_resuming_keeps_every_step(signed_in, twilio_credential):
     assert "Set up RCS with Twilio" in page and "Resume" in page
     resumed = text(signed_in.get(f"{base}/credential"))
     assert "Messages.json" in resumed
+
+
+ECHO_USER, ECHO_SECRET = "acct-user", "rcs-echo-Secret-9f8e7d6c5b4a"
+
+
+def b64(value: str) -> str:
+    return base64.b64encode(value.encode()).decode()
+
+
+def echo_secret(request) -> Answer:
+    """A provider that echoes what it got: the Basic auth header, and the password in it, in plain
+    text and base64, in its answer's headers and body."""
+    authorization = request.header("Authorization")
+    secret = base64.b64decode(authorization.split(" ", 1)[1]).decode().split(":", 1)[1]
+    return Answer(200, json.dumps({"echo": secret, "echo_b64": b64(secret)}).encode(),
+                  [("Content-Type", "application/json"), ("X-Echo-Key", secret), ("X-Echo-Key-B64", b64(secret)),
+                   ("X-Echo-Authorization", authorization)])
+
+
+def shown_answer(page: str) -> str:
+    """The provider's answer as the page shows it (headers and body), without its Date header."""
+    match = re.search(r"<h4>Provider.*?</h4>\s*<pre class=\"request\">(.*?)</pre>", page, re.DOTALL)
+    assert match, page[-3000:]
+    return "\n".join(line for line in html.unescape(match.group(1)).split("\n") if not line.startswith("Date:"))
+
+
+def test_a_provider_echoing_the_secret_is_shown_redacted_on_both_test_pages(signed_in, app, provider_endpoint,
+                                                                           twilio_credential):
+    provider_endpoint.route("/send", echo_secret)
+    spellings = [ECHO_SECRET, b64(ECHO_SECRET), b64(f"{ECHO_USER}:{ECHO_SECRET}")]
+
+    base = start(signed_in)
+    signed_in.post(f"{base}/register", {"twilio_credential": str(twilio_credential), **CONSOLE})
+    signed_in.post(f"{base}/webhook", {})
+    response = signed_in.post(f"{base}/credential", {
+        "name": "Echo RCS", "provider_name": "Local", "provider_url": provider_endpoint.url("/send"),
+        "auth_type": "basic", "basic_username": ECHO_USER, "basic_password": ECHO_SECRET,
+        "payload_format": "json", "payload_template": JSON_TEMPLATE, "test_number": "+14155550123",
+        "test_message": "Hello", "action": "test"})
+    rcs_page = text(response)
+    assert len(provider_endpoint.requests_to("/send")) == 1
+
+    credential = make_custom(app, provider_endpoint, name="Echo provider", auth_type="basic",
+                             auth_settings={"basic_username": ECHO_USER},
+                             auth_secrets={"basic_password": ECHO_SECRET}, headers=[])
+    signed_in.get(f"/credentials/{credential}/test")
+    credential_page = text(signed_in.post(f"/credentials/{credential}/test",
+                                          {"number": "+14155550123", "message": "Hello"}))
+    assert len(provider_endpoint.requests_to("/send")) == 2
+
+    for page in (rcs_page, credential_page):
+        answer = shown_answer(page)
+        assert f"X-Echo-Key: {REDACTED}" in answer and f"X-Echo-Key-B64: {REDACTED}" in answer
+        assert f"X-Echo-Authorization: {REDACTED}" in answer
+        assert f'{{"echo": "{REDACTED}", "echo_b64": "{REDACTED}"}}' in answer
+        for spelling in spellings:
+            assert spelling not in page and spelling not in html.unescape(page)
+    assert shown_answer(rcs_page) == shown_answer(credential_page)

@@ -13,19 +13,19 @@ from wizard.core import audit
 from wizard.core.context import current_sandbox
 from wizard.core.db import database
 from wizard.core.editing import check_unchanged
-from wizard.core.models import ApiCredential, CredentialNumber, utcnow
+from wizard.core.models import ApiCredential, CredentialNumber, Sandbox, utcnow
 from wizard.credentials.twilio import _write_edit, sandboxes_in_use
 from wizard.providers import transport
 from wizard.providers.custom.http import ProviderAnswer, send
 from wizard.providers.custom.payload import check_template
-from wizard.providers.custom.request import prepare, redact
+from wizard.providers.custom.request import prepare, redact, redact_text
 from wizard.providers.custom.settings import (
     AUTH_TYPES,
     FIELD_LABELS,
-    REDACTED,
     ProviderError,
     ProviderSettings,
 )
+from wizard.providers.transport import Transport
 from wizard.shell.fields import E164
 
 # Where a new credential starts: a JSON payload with the three values the platform fills in.
@@ -48,6 +48,16 @@ def stored_secrets(credential: ApiCredential | None) -> dict:
     return ProviderSettings.from_credential(credential).auth_secrets if credential is not None else {}
 
 
+def header_rows_changed(rows: list[dict], action: str, argument: str) -> list[dict]:
+    """The header rows with an empty one added at the end ("add_header"), or row `argument` removed."""
+    rows = list(rows)
+    if action == "add_header":
+        rows.append({"name": "", "value": ""})
+    elif argument.isdigit() and int(argument) < len(rows):
+        del rows[int(argument)]
+    return rows
+
+
 def with_header_rows_changed(formdata, action: str, argument: str) -> MultiDict:
     """The posted form with a header row added at the end, or row `argument` removed; rows renumbered."""
     rows, rest = {}, MultiDict()
@@ -57,28 +67,47 @@ def with_header_rows_changed(formdata, action: str, argument: str) -> MultiDict:
             rows.setdefault(int(match.group(1)), {})[match.group(2)] = value
         else:
             rest.add(key, value)
-    ordered = [rows[index] for index in sorted(rows)]
-    if action == "add_header":
-        ordered.append({"name": "", "value": ""})
-    elif argument.isdigit() and int(argument) < len(ordered):
-        del ordered[int(argument)]
+    ordered = header_rows_changed([rows[index] for index in sorted(rows)], action, argument)
     for index, row in enumerate(ordered):
         rest.add(f"headers-{index}-name", row.get("name", ""))
         rest.add(f"headers-{index}-value", row.get("value", ""))
     return rest
 
 
-def preview_request(form, sandboxes) -> dict:
-    """The request a send would make from what is typed now, secrets redacted; or why there is none."""
-    settings = form.provider_settings()
-    sender = _sender_in_form(form, sandboxes)
+def preview(settings: ProviderSettings, sender: str, to: str, message: str) -> dict:
+    """The request a send would make, secrets redacted, or why there is none; and the template's warnings."""
     check = check_template(settings.payload_template, settings.payload_format)
     try:
-        prepared = prepare(settings, sender, sender, _("Test message"))
+        prepared = prepare(settings, to, sender, message)
     except ProviderError as error:
         return {"preview": None, "preview_problem": error.message, "preview_warnings": check.warnings}
     return {"preview": redact(prepared, settings.secret_values()), "preview_problem": None,
             "preview_warnings": check.warnings}
+
+
+def preview_request(form, sandboxes) -> dict:
+    """The credentials page's preview, from what is typed now: sent from and to the sender number."""
+    sender = _sender_in_form(form, sandboxes)
+    return preview(form.provider_settings(), sender, sender, _("Test message"))
+
+
+def test_request(settings: ProviderSettings, to: str, sender: str, message: str, transport: Transport) -> dict:
+    """Send the real request through `transport`. The context to show it: the request sent, the
+    provider's answer or the problem, every secret redacted in each (a provider may echo what it got)."""
+    secrets = settings.secret_values()
+    context = {"sent_request": None, "answer": None, "test_problem": None}
+    prepared = None
+    try:
+        prepared = prepare(settings, to, sender, message)
+        context["sent_request"] = redact(prepared, secrets)
+        answer = send(settings, to, sender, message, transport=transport)
+    except ProviderError as error:
+        context["test_problem"] = redact_text(error.message, secrets, prepared)
+    else:
+        context["answer"] = dataclasses.replace(
+            answer, body=redact_text(answer.body, secrets, prepared),
+            headers=[(name, redact_text(value, secrets, prepared)) for name, value in answer.headers])
+    return context
 
 
 def _custom_snapshot(credential: ApiCredential, numbers: dict[int, str], sandboxes) -> dict:
@@ -103,16 +132,17 @@ def _secrets_of(columns: dict) -> dict:
     return json.loads(columns.get("auth_secrets") or "{}")
 
 
-def create_custom_credential(form, sandboxes) -> ApiCredential:
-    """The credential and its sender numbers, audited, in one transaction. Never verified yet:
-    only a test request the provider answers 2xx verifies it."""
-    columns = form.provider_settings().to_columns()
-    chosen = form.chosen()
+def create_custom_credential(settings: ProviderSettings, numbers: dict[int, str], verified: bool) -> ApiCredential:
+    """The credential and its sender numbers (sandbox id -> number), audited, in one transaction.
+    Verified only when a test request of these very settings was answered 2xx."""
+    columns = settings.to_columns()
     with database.atomic():
-        credential = ApiCredential.create(**columns, verification_state="never")
-        for sandbox_id, number in chosen.items():
+        credential = ApiCredential.create(**columns, verification_state="verified" if verified else "never",
+                                          verified_at=utcnow() if verified else None)
+        for sandbox_id, number in numbers.items():
             CredentialNumber.create(credential=credential, sandbox=sandbox_id, phone_number=number)
-        changes = audit.diff({}, _custom_snapshot(credential, chosen, sandboxes))
+        sandboxes = Sandbox.select().order_by(Sandbox.name_key)
+        changes = audit.diff({}, _custom_snapshot(credential, numbers, sandboxes))
         if _secrets_of(columns):
             changes["auth_secrets"] = [None, "set"]
         audit.record("create", credential, changes, secret_fields=ApiCredential.SECRET_FIELDS)
@@ -162,13 +192,6 @@ def sender_number(credential: ApiCredential) -> str:
     return numbers[0].phone_number if numbers else SAMPLE_NUMBER
 
 
-def _hidden(text: str, secrets) -> str:
-    """A provider may echo what it was sent: its answer is shown with the secrets hidden."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return text
-
-
 def verification_outcome(answer: ProviderAnswer | None, problem: str | None) -> tuple[str, str | None]:
     """(verification state, reason): a 2xx answer verifies the credential, anything else fails it."""
     if answer is not None and answer.ok:
@@ -185,19 +208,8 @@ def verification_outcome(answer: ProviderAnswer | None, problem: str | None) -> 
 def send_test_request(credential: ApiCredential, to: str, message: str) -> dict:
     """Send the real request and record the outcome on the credential; the context to show it."""
     settings = ProviderSettings.from_credential(credential)  # with the row's OAuth token cache
-    secrets = settings.secret_values()
     sender = sender_number(credential)
-    context = {"sender": sender, "sent_request": None, "answer": None, "test_problem": None}
-    try:
-        prepared = prepare(settings, to, sender, message)
-        context["sent_request"] = redact(prepared, secrets)
-        answer = send(settings, to, sender, message, transport=transport.for_credential(credential))
-    except ProviderError as error:
-        context["test_problem"] = _hidden(error.message, secrets)
-    else:
-        context["answer"] = dataclasses.replace(
-            answer, body=_hidden(answer.body, secrets),
-            headers=[(name, _hidden(value, secrets)) for name, value in answer.headers])
+    context = {"sender": sender, **test_request(settings, to, sender, message, transport.for_credential(credential))}
     state, reason = verification_outcome(context["answer"], context["test_problem"])
     # Not an edit (no new version), and only for the settings that were tested.
     ApiCredential.update(verification_state=state, verification_error=reason,

@@ -97,7 +97,7 @@ def custom_credential_page(credential: ApiCredential | None):
     if form.validate_on_submit():
         try:
             if credential is None:
-                created = create_custom_credential(form, sandboxes)
+                created = create_custom_credential(form.provider_settings(), form.chosen(), verified=False)
                 flash(_("API credential %(name)s created. Send a test request to verify it.", name=created.name),
                       "success")
                 notes = []

@@ -17,8 +17,8 @@ from wizard.core.models import (
     ChannelConfiguration,
     CredentialNumber,
     Sandbox,
-    utcnow,
 )
+from wizard.credentials.custom import create_custom_credential, header_rows_changed, preview, test_request
 from wizard.credentials.custom_forms import (
     CUSTOM_FIELD_HELP,
     CUSTOM_SECRET_FIELDS,
@@ -29,10 +29,8 @@ from wizard.guided.engine import CheckResult, Flow, Run, Step, submitted
 from wizard.messaging.receiver_urls import reachability_warning, webhook_urls
 from wizard.messaging.store import waiting_state
 from wizard.providers import transport
-from wizard.providers.custom.http import send
 from wizard.providers.custom.presets import twilio_rcs_preset
-from wizard.providers.custom.request import prepare, redact
-from wizard.providers.custom.settings import AUTH_TYPES, ProviderError
+from wizard.providers.custom.settings import AUTH_TYPES
 from wizard.providers.transport import TwilioAccount
 from wizard.providers.twilio.checks import (
     CheckFailed,
@@ -235,11 +233,7 @@ def apply_rcs_preset(run: Run, form, argument: str = "") -> dict:
 
 def _preview(run: Run, settings, message: str) -> dict:
     sender, to = _sample_numbers(run)
-    try:
-        prepared = prepare(settings, to, sender, message or "Hello from RCS")
-    except ProviderError as error:
-        return {"preview": None, "preview_problem": error.message}
-    return {"preview": redact(prepared, settings.secret_values()), "preview_problem": None}
+    return preview(settings, sender, to, message or "Hello from RCS")
 
 
 def preview_rcs_request(run: Run, form, argument: str = "") -> dict:
@@ -268,17 +262,9 @@ def send_rcs_test_request(run: Run, form, argument: str = "") -> dict:
     settings = _typed_settings(run, form)
     sender, to = _sample_numbers(run)
     message = form.test_message.data or "Hello from RCS"
-    context = {}  # the whole step comes back: the answer, and any errors beside their fields
-    try:
-        prepared = prepare(settings, to, sender, message)
-        context["sent_request"] = redact(prepared, settings.secret_values())
-        answer = send(settings, to, sender, message, transport=transport.for_sandbox(_rcs_sandbox(run)))
-    except ProviderError as error:
-        context["test_problem"] = error.message
-        run.set_fact("credential", "test_ok", False)
-    else:
-        context["answer"] = answer
-        run.set_fact("credential", "test_ok", answer.ok)
+    # The whole step comes back: the answer, and any errors beside their fields.
+    context = test_request(settings, to, sender, message, transport.for_sandbox(_rcs_sandbox(run)))
+    run.set_fact("credential", "test_ok", context["answer"] is not None and context["answer"].ok)
     run.keep_typed(step, submitted(form))  # saves the outcome with the draft
     return context
 
@@ -295,22 +281,20 @@ def show_auth_fields(run: Run, form, argument: str = "") -> dict:
     return {"form": run.form_for(step)}
 
 
-def add_header_row(run: Run, form, argument: str = "") -> dict:
+def _change_header_rows(run: Run, form, action: str, argument: str) -> dict:
     step = run.flow.step("credential")
     values = submitted(form)
-    values["headers"] = [*values.get("headers", []), {"name": "", "value": ""}]
+    values["headers"] = header_rows_changed(values.get("headers", []), action, argument)
     run.keep_typed(step, values)
     return {"form": run.form_for(step)}
+
+
+def add_header_row(run: Run, form, argument: str = "") -> dict:
+    return _change_header_rows(run, form, "add_header", argument)
 
 
 def remove_header_row(run: Run, form, argument: str = "") -> dict:
-    step = run.flow.step("credential")
-    values = submitted(form)
-    rows = values.get("headers", [])
-    if argument.isdigit() and int(argument) < len(rows):
-        del rows[int(argument)]
-    run.keep_typed(step, values)
-    return {"form": run.form_for(step)}
+    return _change_header_rows(run, form, "remove_header", argument)
 
 
 def rcs_channel_form(run: Run):
@@ -330,15 +314,7 @@ def create_rcs_setup(run: Run) -> str:
                                                if k not in CUSTOM_SECRET_FIELDS})
     settings = form.provider_settings(stored=run.with_secrets(step, {}))
     verified = bool(run.facts("credential").get("test_ok"))
-    credential = ApiCredential.create(
-        **settings.to_columns(),
-        verification_state="verified" if verified else "never", verified_at=utcnow() if verified else None,
-    )
-    CredentialNumber.create(credential=credential, sandbox=sandbox, phone_number=number.phone_number)
-    audit.record("create", credential, {"name": [None, credential.name], "vendor": [None, "custom"],
-                                        "provider_url": [None, credential.provider_url],
-                                        "auth_type": [None, credential.auth_type], "auth_secrets": [None, "set"]},
-                 secret_fields=ApiCredential.SECRET_FIELDS)
+    credential = create_custom_credential(settings, {sandbox.id: number.phone_number}, verified)
     channel = run.values("channel")
     reason = None if verified else gettext(
         "No test request to %(provider)s has succeeded yet: send one from the API credential's page, then submit "

@@ -1,5 +1,6 @@
 """The one HTTP request a custom credential describes, built without any network call, and its text
-with every secret redacted."""
+with every secret redacted; the one redaction, also for what a provider answers."""
+import base64
 import json
 from dataclasses import dataclass, field
 from urllib.parse import quote, quote_plus, urlsplit
@@ -54,15 +55,41 @@ def prepare(credential_like, to_number: str, from_number: str, message: str, ext
 
 
 def _spellings(secret: str) -> set[str]:
-    """A secret as it may appear in a request: as typed, form-encoded, JSON-escaped."""
+    """A secret as it may appear in a request or echoed in an answer: as typed, form-encoded,
+    JSON-escaped, base64 (standard and URL-safe, with and without padding)."""
+    encoded = secret.encode("utf-8")
+    base64s = {base64.b64encode(encoded).decode("ascii"), base64.urlsafe_b64encode(encoded).decode("ascii")}
     return {secret, quote_plus(secret), quote(secret, safe=""), json.dumps(secret, ensure_ascii=False)[1:-1],
-            json.dumps(secret)[1:-1]}
+            json.dumps(secret)[1:-1], *base64s, *(spelling.rstrip("=") for spelling in base64s)}
+
+
+def _sent_secrets(prepared: Prepared | None) -> set[str]:
+    """What the request's auth headers carry, whole and without their scheme: e.g. a Basic header's
+    base64(user:password), which no single secret's spelling matches."""
+    values = set()
+    for name, value in prepared.headers if prepared is not None else ():
+        if name.lower() in prepared.secret_headers and value:
+            values.add(value)
+            scheme, _space, credentials = value.partition(" ")
+            if credentials.strip() and scheme.isalpha():
+                values.add(credentials.strip())
+    return values
+
+
+def redact_text(text: str, secrets=(), prepared: Prepared | None = None) -> str:
+    """Any text (a request, a provider's answer, an error) with every spelling of every secret, and of
+    what `prepared`'s auth headers carry, hidden."""
+    if isinstance(secrets, dict):
+        secrets = secrets.values()
+    values = {str(secret) for secret in secrets if secret} | _sent_secrets(prepared)
+    hidden = {spelling for value in values for spelling in _spellings(value) if spelling}
+    for spelling in sorted(hidden, key=len, reverse=True):
+        text = text.replace(spelling, REDACTED)
+    return text
 
 
 def redact(prepared: Prepared, secrets=()) -> str:
     """The request as HTTP text, with the auth headers' values and every secret hidden."""
-    if isinstance(secrets, dict):
-        secrets = secrets.values()
     parts = urlsplit(prepared.url)
     host = parts.hostname or ""
     if ":" in host:
@@ -77,7 +104,4 @@ def redact(prepared: Prepared, secrets=()) -> str:
               for name, value in prepared.headers]
     lines.append(f"Content-Length: {len(prepared.body)}")
     text = "\n".join(lines) + "\n\n" + prepared.body.decode("utf-8", "replace")
-    hidden = {spelling for secret in secrets if secret for spelling in _spellings(str(secret))}
-    for spelling in sorted(hidden, key=len, reverse=True):
-        text = text.replace(spelling, REDACTED)
-    return text
+    return redact_text(text, secrets, prepared)
