@@ -449,12 +449,12 @@ def test_the_edit_preview_redacts_the_stored_secret(web, app, custom):
 
 def test_a_field_is_checked_as_the_admin_leaves_it(web, app, provider_endpoint):
     web.get("/credentials/custom/new")
-    response = web.post("/credentials/custom/new", new_data(app, provider_endpoint, provider_url="http://x.example",
-                                                              _field="provider_url"), htmx=True)
+    response = web.post("/credentials/custom/new?_field=provider_url",
+                        new_data(app, provider_endpoint, provider_url="http://x.example"), htmx=True)
     assert response.status_code == 422
     fragment = text(response)
     assert fragment.startswith('<small id="provider_url-error" class="field-error">Use an https:// URL')
-    response = web.post("/credentials/custom/new", new_data(app, provider_endpoint, _field="provider_url"), htmx=True)
+    response = web.post("/credentials/custom/new?_field=provider_url", new_data(app, provider_endpoint), htmx=True)
     assert response.status_code == 200 and text(response) == ""
     assert count(app) == 0
 

@@ -91,7 +91,7 @@ def preview_request(form, sandboxes) -> dict:
     return preview(form.provider_settings(), sender, sender, _("Test message"))
 
 
-def test_request(settings: ProviderSettings, to: str, sender: str, message: str, transport: Transport) -> dict:
+def run_test_request(settings: ProviderSettings, to: str, sender: str, message: str, transport: Transport) -> dict:
     """Send the real request through `transport`. The context to show it: the request sent, the
     provider's answer or the problem, every secret redacted in each (a provider may echo what it got)."""
     secrets = settings.secret_values()
@@ -209,7 +209,8 @@ def send_test_request(credential: ApiCredential, to: str, message: str) -> dict:
     """Send the real request and record the outcome on the credential; the context to show it."""
     settings = ProviderSettings.from_credential(credential)  # with the row's OAuth token cache
     sender = sender_number(credential)
-    context = {"sender": sender, **test_request(settings, to, sender, message, transport.for_credential(credential))}
+    context = {"sender": sender,
+               **run_test_request(settings, to, sender, message, transport.for_credential(credential))}
     state, reason = verification_outcome(context["answer"], context["test_problem"])
     # Not an edit (no new version), and only for the settings that were tested.
     ApiCredential.update(verification_state=state, verification_error=reason,

@@ -26,7 +26,8 @@ from wizard.credentials.custom_forms import (
 from wizard.credentials.forms import SmsTestForm
 from wizard.credentials.twilio import configurations_using, numbers_of
 from wizard.providers.custom.settings import ProviderSettings
-from wizard.shell.pages import is_htmx, redirect_to, render
+from wizard.shell.field_check import check_field, field_to_check
+from wizard.shell.pages import redirect_to, render
 
 
 def _custom_form(sandboxes, credential: ApiCredential | None, **kwargs):
@@ -73,7 +74,7 @@ def _custom_page(form, credential: ApiCredential | None, sandboxes, status=200,
 def custom_credential_page(credential: ApiCredential | None):
     """Create (credential None) or edit a custom credential. Besides Save, a POST's `action` is one
     of the shared field template's buttons: auth_fields (the auth type changed), add_header,
-    remove_header:N, preview; `_field` checks one field as the admin leaves it (htmx)."""
+    remove_header:N, preview; `?_field=` checks one field as the admin leaves it (htmx)."""
     sandboxes = _sandboxes()
     if request.method == "GET":
         data = (_custom_initial(credential, sandboxes) if credential
@@ -85,10 +86,9 @@ def custom_credential_page(credential: ApiCredential | None):
     if action in ("add_header", "remove_header"):
         formdata = with_header_rows_changed(request.form, action, argument)
     form = _custom_form(sandboxes, credential, formdata=formdata)
-    field_name = request.form.get("_field")
-    if is_htmx() and field_name and field_name in form:
-        form.validate()  # only this field's messages are shown; nothing is saved
-        return render_template("_field_fragment.html", f=form[field_name]), 422 if form[field_name].errors else 200
+    if field_to_check():  # only this field's messages are shown; nothing is saved
+        name, status = check_field(form, form.data)
+        return render_template("_field_fragment.html", f=form[name]), status
     if action == "preview":
         return _custom_page(form, credential, sandboxes, fragment="credentials/custom/_preview.html")
     if action in ("auth_fields", "add_header", "remove_header"):

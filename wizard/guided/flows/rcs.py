@@ -18,7 +18,7 @@ from wizard.core.models import (
     CredentialNumber,
     Sandbox,
 )
-from wizard.credentials.custom import create_custom_credential, header_rows_changed, preview, test_request
+from wizard.credentials.custom import create_custom_credential, header_rows_changed, preview, run_test_request
 from wizard.credentials.custom_forms import (
     CUSTOM_FIELD_HELP,
     CUSTOM_SECRET_FIELDS,
@@ -263,7 +263,7 @@ def send_rcs_test_request(run: Run, form, argument: str = "") -> dict:
     sender, to = _sample_numbers(run)
     message = form.test_message.data or "Hello from RCS"
     # The whole step comes back: the answer, and any errors beside their fields.
-    context = test_request(settings, to, sender, message, transport.for_sandbox(_rcs_sandbox(run)))
+    context = run_test_request(settings, to, sender, message, transport.for_sandbox(_rcs_sandbox(run)))
     run.set_fact("credential", "test_ok", context["answer"] is not None and context["answer"].ok)
     run.keep_typed(step, submitted(form))  # saves the outcome with the draft
     return context
