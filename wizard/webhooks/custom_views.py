@@ -36,7 +36,7 @@ FIELDS = ("name", "type", "credential", "sender_number", "payload", "hmac_secret
 
 
 def list_context() -> dict:
-    """What templates/custom_webhooks/_list.html needs: the current sandbox's webhooks.
+    """What templates/webhooks/custom/_list.html needs: the current sandbox's webhooks.
 
     The names are prefixed: the Webhooks page passes these beside its own."""
     sandbox = current_sandbox()
@@ -76,7 +76,7 @@ def _initial(custom_webhook: CustomWebhook) -> dict:
 @bp.route("")
 def index():
     """The current sandbox's custom webhooks."""
-    return render("custom_webhooks/index.html", "custom_webhooks/_list.html", **list_context())
+    return render("webhooks/custom/index.html", "webhooks/custom/_list.html", **list_context())
 
 
 def _form(sandbox, custom_webhook=None, **kwargs) -> CustomWebhookForm:
@@ -86,12 +86,12 @@ def _form(sandbox, custom_webhook=None, **kwargs) -> CustomWebhookForm:
 
 def _page(form, custom_webhook, status=200, field_name=None, **context):
     """The form's page, or for htmx the form, or after an inline check the one field."""
-    template = "custom_webhooks/detail.html" if custom_webhook else "custom_webhooks/new.html"
+    template = "webhooks/custom/detail.html" if custom_webhook else "webhooks/custom/new.html"
     action_url = (url_for("custom_webhooks.detail", webhook_id=custom_webhook.id) if custom_webhook
                   else url_for("custom_webhooks.new"))
-    fragment = "custom_webhooks/_one_field.html" if field_name else "custom_webhooks/_form.html"
+    fragment = "webhooks/custom/_one_field.html" if field_name else "webhooks/custom/_form.html"
     # A new type changes what the payload needs: its field follows, out of band.
-    also = ("custom_webhooks/_payload_field.html",) if field_name == "type" else ()
+    also = ("webhooks/custom/_payload_field.html",) if field_name == "type" else ()
     extra = {"sample": _sample(custom_webhook)} if custom_webhook and not field_name else {}
     return render(template, fragment, status=status, also=also, form=form, custom_webhook=custom_webhook,
                   action_url=action_url, field_name=field_name, sandbox=form.sandbox, custom_webhook_url=receiver_url,
@@ -240,7 +240,7 @@ def delete(webhook_id):
     """GET asks first (no JavaScript); POST deletes, and for htmx the list updates in place."""
     custom_webhook = _get(webhook_id)
     if request.method == "GET":
-        return render("custom_webhooks/delete.html", custom_webhook=custom_webhook)
+        return render("webhooks/custom/delete.html", custom_webhook=custom_webhook)
     with database.atomic():
         audit.record("delete", custom_webhook, {name: [value, None] for name, value in
                                                 _snapshot(custom_webhook).items() if value not in (None, "")},
@@ -248,5 +248,5 @@ def delete(webhook_id):
         custom_webhook.delete_instance()
     flash(_("Webhook %(name)s deleted.", name=custom_webhook.name), "success")
     if is_htmx():
-        return render("custom_webhooks/index.html", "custom_webhooks/_list.html", **list_context())
+        return render("webhooks/custom/index.html", "webhooks/custom/_list.html", **list_context())
     return redirect_to(url_for("custom_webhooks.index"))
