@@ -21,7 +21,7 @@ class BaseModel(peewee.Model):
         database = database
 
 
-def placeholder() -> str:
+def sql_parameter() -> str:
     """The database's parameter placeholder (? for SQLite, %s for PostgreSQL), for hand-written SQL."""
     return database.obj.param
 

@@ -42,7 +42,7 @@ from wizard.providers.custom.urls import check_url
 from wizard.shell.fields import (
     CONTROL_CHARACTERS,
     SecretTextAreaField,
-    one_line_break,
+    one_kind_of_newline,
     strip,
 )
 
@@ -119,14 +119,14 @@ class CustomCredentialForm(CredentialNameForm):
                                  choices=[SelectChoice(key, label) for key, label in HMAC_ALGORITHM_LABELS.items()],
                                  default="sha256", validate_choice=False)
     jwt_secret = PasswordField(FIELD_LABELS["jwt_secret"])
-    jwt_claims = TextAreaField(FIELD_LABELS["jwt_claims"], default="{}", filters=[one_line_break, strip])
-    client_certificate = TextAreaField(FIELD_LABELS["client_certificate"], filters=[one_line_break, strip])
-    client_key = SecretTextAreaField(FIELD_LABELS["client_key"], filters=[one_line_break, strip])
+    jwt_claims = TextAreaField(FIELD_LABELS["jwt_claims"], default="{}", filters=[one_kind_of_newline, strip])
+    client_certificate = TextAreaField(FIELD_LABELS["client_certificate"], filters=[one_kind_of_newline, strip])
+    client_key = SecretTextAreaField(FIELD_LABELS["client_key"], filters=[one_kind_of_newline, strip])
     headers = FieldList(FormField(HeaderRowForm), label=_l("Headers"), max_entries=50)
     payload_format = SelectField(_l("Payload format"),
                                  choices=[SelectChoice(key, label) for key, label in PAYLOAD_FORMATS.items()],
                                  default="json", validate_choice=False)
-    payload_template = TextAreaField(_l("Provider payload"), filters=[one_line_break])
+    payload_template = TextAreaField(_l("Provider payload"), filters=[one_kind_of_newline])
 
     def __init__(self, *args, stored_secrets=frozenset(), allow_private: bool | None = None, **kwargs):
         """stored_secrets: the names of the secrets the credential already has; a mapping of

@@ -8,7 +8,7 @@ and a message's current status only ever moves forward (a late `sent` never repl
 Also what the "waiting for the first event" panels ask: has a signed event arrived yet."""
 import json
 
-from wizard.core.db import database, placeholder
+from wizard.core.db import database, sql_parameter
 from wizard.core.models import InboundMessage, OutboundMessage, StatusEvent, utcnow
 from wizard.messaging.statuses import FINAL, PROGRESS
 
@@ -54,7 +54,7 @@ def record_status(*, sandbox, message_sid: str, status: str, error_code=None, pa
     """
     if not database.in_transaction():
         raise RuntimeError("record_status writes two statements: call it inside a transaction")
-    param = placeholder()
+    param = sql_parameter()
     now = StatusEvent.received_at.db_value(utcnow())
     inserted = database.execute_sql(_INSERT_STATUS.format(p=param), (
         _id(credential), _id(sandbox), _id(custom_webhook), source, message_sid, status, error_code or None,

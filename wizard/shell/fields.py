@@ -78,10 +78,6 @@ def lowercase(value):
     return value.lower() if isinstance(value, str) else value
 
 
-def one_line_break(value):
-    # Browsers send a textarea's line breaks as CRLF.
-    return value.replace("\r\n", "\n") if isinstance(value, str) else value
-
 
 class SecretTextAreaField(TextAreaField):
     """A textarea for a multi-line secret (a PEM private key): like a PasswordField, its value is

@@ -7,7 +7,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from wizard.core.crypto import decrypt_remembered
-from wizard.core.db import database, group_commit, placeholder
+from wizard.core.db import database, group_commit, sql_parameter
 from wizard.messaging.keywords import respond
 from wizard.messaging.store import inbound_from_twilio, record_status
 from wizard.shell.pages import webhook
@@ -37,7 +37,7 @@ _RECEIVER = ("SELECT n.credential_id, n.sandbox_id, c.auth_token, c.secondary_au
 
 
 def _receiver(key: str) -> Receiver | None:
-    param = placeholder()
+    param = sql_parameter()
     row = database.execute_sql(_RECEIVER.format(p=param), (key,)).fetchone()
     if row is None:
         return None
