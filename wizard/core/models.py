@@ -92,7 +92,7 @@ class FailedLogin(BaseModel):
 
 
 class ApiCredential(BaseModel):
-    """How the platform authenticates to a messaging provider; vendor "twilio" for now."""
+    """How the platform authenticates to a messaging provider: vendor "twilio", or "custom" (a provider's HTTP API)."""
 
     name = peewee.CharField(max_length=128)
     name_key = peewee.CharField(max_length=128, unique=True)  # case-folded, for uniqueness

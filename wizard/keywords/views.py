@@ -1,6 +1,6 @@
 """The keywords page: each Twilio credential's rules and replies in the current sandbox.
 
-Until its page is first saved the DESIGN defaults are in force; the first save (of the settings
+Until its page is first saved the default keywords and replies are in force; the first save (of the settings
 or of any rule) stores them as real rules the admin then edits."""
 import json
 
@@ -268,7 +268,7 @@ def delete_rule(ref):
 
 @bp.route("/restore", methods=["GET", "POST"])
 def restore():
-    """Replace the rules with the DESIGN defaults (asked first); the settings stay."""
+    """Replace the rules with the default keywords and replies (asked first); the settings stay."""
     sandbox = current_sandbox()
     credential, number = _credential_here(sandbox)
     if request.method == "GET":

@@ -15,7 +15,7 @@ from wizard.messaging.consent import _consent_for_update, record_consent
 CATEGORIES = ("opt_in", "opt_out", "double_opt_in", "help", "custom")
 
 
-# DESIGN.md's defaults; they are also the "standard keywords" Twilio Advanced Opt-Out answers itself.
+# The default keywords; they are also the "standard keywords" Twilio Advanced Opt-Out answers itself.
 DEFAULT_KEYWORDS = {
     "opt_in": ["SUBSCRIBE", "YES", "UNSTOP", "START", "CONTINUE", "RESUME", "BEGIN"],
     "opt_out": ["STOP", "QUIT", "CANCEL", "END", "UNSUBSCRIBE", "STOPALL"],
@@ -176,7 +176,7 @@ def match(body: str, rules, settings, consent_state: str | None) -> Match | None
 
 
 def default_rules() -> list[KeywordRule]:
-    """The DESIGN defaults as (unsaved) rules."""
+    """The default keywords and replies as (unsaved) rules."""
     return [
         KeywordRule(category=category, keywords=json.dumps(keywords), reply=DEFAULT_REPLIES[category], position=i)
         for i, (category, keywords) in enumerate(DEFAULT_KEYWORDS.items())

@@ -2,7 +2,7 @@
 
 A custom provider (RCS and others) posts JSON in its own format. The admin pastes the
 provider's sample body with placeholders where the values are; the receiver reads real
-requests by that shape (wizard.payload_shape). The unguessable key in the URL names the
+requests by that shape (wizard.providers.custom.shape). The unguessable key in the URL names the
 webhook and authenticates the call; an optional HMAC-SHA256 header over the raw body
 proves it further."""
 import json

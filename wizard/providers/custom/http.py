@@ -177,7 +177,7 @@ def fetch_access_token(credential_like, *, timeout: float = TIMEOUT, allow_priva
 
 def _twilio_origin(url: str, twilio_base_url: str | None) -> tuple[str, dict]:
     """TWILIO_BASE_URL sends every Twilio REST request to a local stand-in (tests, practice),
-    the path kept and the Twilio host named in the Host header, as wizard.twilio_api does."""
+    the path kept and the Twilio host named in the Host header, as wizard.providers.twilio.client does."""
     target = urlsplit(url)
     host = (target.hostname or "").lower()
     if not twilio_base_url or not (host == "twilio.com" or host.endswith(".twilio.com")):
