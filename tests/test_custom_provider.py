@@ -18,7 +18,9 @@ from tests.provider_endpoints import Answer, make_authority, oauth_token_route
 from wizard.core.db import database
 from wizard.core.models import ApiCredential
 from wizard.credentials.custom_forms import CustomCredentialForm, custom_credential_data
-from wizard.providers.custom.auth import check_client_certificate
+from wizard.providers.custom.auth import AUTH_TYPES
+from wizard.providers.custom.auth.hmac import HMAC_TIMESTAMP_HEADER
+from wizard.providers.custom.auth.mutual_tls import check_client_certificate
 from wizard.providers.custom.headers import check_headers, header_rows
 from wizard.providers.custom.http import send
 from wizard.providers.custom.payload import (
@@ -29,8 +31,6 @@ from wizard.providers.custom.payload import (
 from wizard.providers.custom.presets import twilio_rcs_preset
 from wizard.providers.custom.request import prepare, redact
 from wizard.providers.custom.settings import (
-    AUTH_TYPES,
-    HMAC_TIMESTAMP_HEADER,
     MAX_ANSWER,
     REDACTED,
     TIMEOUT,

@@ -16,15 +16,11 @@ from wizard.core.editing import check_unchanged
 from wizard.core.models import ApiCredential, CredentialNumber, Sandbox, utcnow
 from wizard.credentials.twilio import _write_edit, sandboxes_in_use
 from wizard.providers import transport
+from wizard.providers.custom.auth import AUTH_TYPES, FIELD_LABELS
 from wizard.providers.custom.http import ProviderAnswer, send
 from wizard.providers.custom.payload import check_template
 from wizard.providers.custom.request import prepare, redact, redact_text
-from wizard.providers.custom.settings import (
-    AUTH_TYPES,
-    FIELD_LABELS,
-    ProviderError,
-    ProviderSettings,
-)
+from wizard.providers.custom.settings import ProviderError, ProviderSettings
 from wizard.providers.transport import Transport
 from wizard.shell.fields import E164
 
@@ -229,10 +225,12 @@ class CustomFacts:
 
 def custom_facts(credential: ApiCredential) -> CustomFacts:
     host = urlsplit(credential.provider_url or "").hostname or ""
-    kind = AUTH_TYPES.get(credential.auth_type or "", {"label": credential.auth_type or "", "secrets": ()})
+    kind = AUTH_TYPES.get(credential.auth_type or "")
     stored = json.loads(credential.auth_secrets or "{}")
-    return CustomFacts(host, str(kind["label"]), tuple(str(FIELD_LABELS[name]) for name in kind["secrets"]
-                                                       if stored.get(name)))
+    if kind is None:
+        return CustomFacts(host, credential.auth_type or "", ())
+    return CustomFacts(host, str(kind.label), tuple(str(FIELD_LABELS[name]) for name in kind.secrets
+                                                    if stored.get(name)))
 
 
 def _sender_in_form(form, sandboxes) -> str:

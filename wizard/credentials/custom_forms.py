@@ -8,73 +8,42 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    PasswordField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.form import FormMeta
 from wtforms.validators import DataRequired, Length
 
 from wizard.credentials.forms import CredentialNameForm, incoming_numbers_form
 from wizard.providers import transport
 from wizard.providers.custom.auth import (
-    check_jwt_claims,
-    check_jwt_secret,
-    client_certificate_problem,
-)
-from wizard.providers.custom.headers import (
+    AUTH_FIELDS,
+    AUTH_TYPES,
+    FIELD_HELP,
+    SECRET_FIELDS,
+    Typed,
     auth_header_names,
-    check_auth_header_name,
-    check_headers,
 )
+from wizard.providers.custom.headers import check_headers
 from wizard.providers.custom.payload import check_template
 from wizard.providers.custom.settings import (
-    AUTH_TYPES,
     CONTENT_TYPES,
-    FIELD_LABELS,
-    HMAC_ALGORITHM_LABELS,
-    HMAC_HELP,
     PAYLOAD_FORMATS,
     ProviderSettings,
 )
 from wizard.providers.custom.urls import check_url
 from wizard.shell.fields import (
     CONTROL_CHARACTERS,
-    SecretTextAreaField,
     one_kind_of_newline,
     strip,
 )
 
-CUSTOM_SECRET_FIELDS = frozenset(name for kind in AUTH_TYPES.values() for name in kind["secrets"])
+CUSTOM_SECRET_FIELDS = SECRET_FIELDS  # every auth type's secrets (the registry's, kept up to date)
 
 
-# What to enter when an auth type's field is left blank.
-CUSTOM_FIELD_REQUIRED = {
-    "api_key_header": _l("Enter the name of the header that carries the API key, e.g. X-API-Key."),
-    "api_key": _l("Enter the API key."),
-    "basic_username": _l("Enter the user name."),
-    "basic_password": _l("Enter the password."),
-    "bearer_token": _l("Enter the bearer token."),
-    "oauth_token_url": _l("Enter the token URL, e.g. https://auth.example.com/oauth/token."),
-    "oauth_client_id": _l("Enter the client ID."),
-    "oauth_client_secret": _l("Enter the client secret."),
-    "hmac_secret": _l("Enter the HMAC secret."),
-    "hmac_header": _l("Enter the name of the header that carries the signature, e.g. X-Signature."),
-    "hmac_algorithm": _l("Choose SHA-256 or SHA-512."),
-    "jwt_secret": _l("Enter the JWT secret."),
-    "client_certificate": _l("Paste the client certificate (PEM)."),
-    "client_key": _l("Paste the client certificate's private key (PEM)."),
-}
-
-
-CUSTOM_FIELD_HELP = {
-    "hmac_header": HMAC_HELP,
-    "jwt_claims": _l("A JSON object, e.g. {\"iss\": \"acme\"}. Each request adds iat (now) and exp (in 5 minutes) "
-                     "and is signed with HS256; the token is sent as a Bearer token."),
-    "oauth_scope": _l("Optional; several scopes are separated by spaces."),
-    "client_key": _l("Unencrypted, from -----BEGIN ... PRIVATE KEY----- to -----END ... PRIVATE KEY-----."),
-}
+CUSTOM_FIELD_HELP = FIELD_HELP  # the auth types' field help, by field name
 
 
 class HeaderRowForm(Form):
@@ -84,13 +53,29 @@ class HeaderRowForm(Form):
     value = StringField(_l("Header value"), filters=[strip])
 
 
-class CustomCredentialForm(CredentialNameForm):
-    """An API credential with vendor Custom: a provider's HTTP API, its auth, headers and payload.
+def _add_auth_fields(form_class):
+    """Give the form class a field for each field of each registered auth type it lacks yet, and
+    take away those it was given for a type unregistered since."""
+    added = form_class.__dict__.get("_auth_fields_added", frozenset())
+    for name in added - AUTH_FIELDS.keys():
+        delattr(form_class, name)
+    for name, spec in AUTH_FIELDS.items():
+        if not hasattr(form_class, name):
+            setattr(form_class, name, spec.unbound())
+            added |= {name}
+    form_class._auth_fields_added = added & AUTH_FIELDS.keys()
 
-    Every auth type's fields are in the form; only the chosen type's are checked and kept.
-    Secrets are write-only: a blank one keeps the stored value named in `stored_secrets`.
-    """
 
+class _AuthFieldsMeta(FormMeta):
+    """Before each form is made, its class is given the fields of the auth types registered since
+    (wizard.providers.custom.auth.register), and loses those of types unregistered since."""
+
+    def __call__(cls, *args, **kwargs):
+        _add_auth_fields(cls)
+        return super().__call__(*args, **kwargs)
+
+
+class _ProviderForm(CredentialNameForm):
     provider_name = StringField(
         _l("Provider name"),
         filters=[strip],
@@ -102,26 +87,21 @@ class CustomCredentialForm(CredentialNameForm):
         filters=[strip],
         validators=[DataRequired(_l("Enter the URL the messages are sent to, e.g. https://api.example.com/messages."))],
     )
-    auth_type = SelectField(_l("Auth type"), choices=[SelectChoice(key, kind["label"]) for key, kind in AUTH_TYPES.items()],
-                            default="api_key", validate_choice=False)
-    api_key_header = StringField(FIELD_LABELS["api_key_header"], default="X-API-Key", filters=[strip])
-    api_key = PasswordField(FIELD_LABELS["api_key"], filters=[strip])
-    basic_username = StringField(FIELD_LABELS["basic_username"], filters=[strip])
-    basic_password = PasswordField(FIELD_LABELS["basic_password"])
-    bearer_token = PasswordField(FIELD_LABELS["bearer_token"], filters=[strip])
-    oauth_token_url = StringField(FIELD_LABELS["oauth_token_url"], filters=[strip])
-    oauth_client_id = StringField(FIELD_LABELS["oauth_client_id"], filters=[strip])
-    oauth_client_secret = PasswordField(FIELD_LABELS["oauth_client_secret"], filters=[strip])
-    oauth_scope = StringField(FIELD_LABELS["oauth_scope"], filters=[strip])
-    hmac_secret = PasswordField(FIELD_LABELS["hmac_secret"])
-    hmac_header = StringField(FIELD_LABELS["hmac_header"], default="X-Signature", filters=[strip])
-    hmac_algorithm = SelectField(FIELD_LABELS["hmac_algorithm"],
-                                 choices=[SelectChoice(key, label) for key, label in HMAC_ALGORITHM_LABELS.items()],
-                                 default="sha256", validate_choice=False)
-    jwt_secret = PasswordField(FIELD_LABELS["jwt_secret"])
-    jwt_claims = TextAreaField(FIELD_LABELS["jwt_claims"], default="{}", filters=[one_kind_of_newline, strip])
-    client_certificate = TextAreaField(FIELD_LABELS["client_certificate"], filters=[one_kind_of_newline, strip])
-    client_key = SecretTextAreaField(FIELD_LABELS["client_key"], filters=[one_kind_of_newline, strip])
+    auth_type = SelectField(_l("Auth type"), default="api_key", validate_choice=False,
+                            choices=lambda: [SelectChoice(key, kind.label) for key, kind in AUTH_TYPES.items()])
+
+
+_add_auth_fields(_ProviderForm)  # here, so that the fields come right after the auth type, in the registry's order
+
+
+class CustomCredentialForm(_ProviderForm, metaclass=_AuthFieldsMeta):
+    """An API credential with vendor Custom: a provider's HTTP API, its auth, headers and payload.
+
+    Every auth type's fields are in the form (wizard.providers.custom.auth: AUTH_TYPES); only the
+    chosen type's are checked and kept. Secrets are write-only: a blank one keeps the stored value
+    named in `stored_secrets`.
+    """
+
     headers = FieldList(FormField(HeaderRowForm), label=_l("Headers"), max_entries=50)
     payload_format = SelectField(_l("Payload format"),
                                  choices=[SelectChoice(key, label) for key, label in PAYLOAD_FORMATS.items()],
@@ -138,7 +118,8 @@ class CustomCredentialForm(CredentialNameForm):
         self.warnings: list[str] = []
 
     @property
-    def chosen_auth(self) -> dict:
+    def chosen_auth(self):
+        """The chosen AuthType (.label, .inputs, .fields, .secrets), API key when none is."""
         return AUTH_TYPES.get(self.auth_type.data, AUTH_TYPES["api_key"])
 
     @property
@@ -146,10 +127,9 @@ class CustomCredentialForm(CredentialNameForm):
         """The fixed first header row's value, from the payload format."""
         return CONTENT_TYPES.get(self.payload_format.data, CONTENT_TYPES["json"])
 
-    def _stored(self, name: str) -> str | None:
-        if isinstance(self.stored_secrets, Mapping):
-            return self.stored_secrets.get(name) or None
-        return None
+    def _stored_values(self) -> Mapping:
+        """The stored secrets' values, when given (else only their names are known)."""
+        return self.stored_secrets if isinstance(self.stored_secrets, Mapping) else {}
 
     def _private_allowed(self) -> bool:
         if self.allow_private is not None:
@@ -190,41 +170,21 @@ class CustomCredentialForm(CredentialNameForm):
 
     def _validate_auth(self) -> bool:
         ok, kind = True, self.chosen_auth
-        for name in kind["fields"]:
-            field = self[name]
-            stored = name in kind["secrets"] and name in self.stored_secrets
-            if not field.data and name not in kind["optional"] and not stored:
-                ok = self._error(field, CUSTOM_FIELD_REQUIRED[name])
-        type_ = self.auth_type.data
-        for name in ("api_key_header", "hmac_header"):
-            if name in kind["fields"] and self[name].data and not self[name].errors:
-                problem = check_auth_header_name(self[name].data, type_)
-                if problem:
-                    ok = self._error(self[name], problem)
-        if type_ == "oauth2" and self.oauth_token_url.data:
-            problem = check_url(self.oauth_token_url.data, self._private_allowed())
-            if problem:
-                ok = self._error(self.oauth_token_url, problem)
-        if type_ == "hmac" and self.hmac_algorithm.data not in HMAC_ALGORITHM_LABELS:
-            ok = self._error(self.hmac_algorithm, CUSTOM_FIELD_REQUIRED["hmac_algorithm"])
-        if type_ == "jwt":
-            if self.jwt_secret.data and (problem := check_jwt_secret(self.jwt_secret.data)):
-                ok = self._error(self.jwt_secret, problem)
-            if problem := check_jwt_claims(self.jwt_claims.data):
-                ok = self._error(self.jwt_claims, problem)
-        if type_ == "none" and self.client_certificate.data:
-            key = self.client_key.data or self._stored("client_key")
-            if key:
-                problem = client_certificate_problem(self.client_certificate.data, key)
-                if problem:
-                    ok = self._error(self[problem[0]], problem[1])
+        for spec in kind.inputs:
+            field = self[spec.name]
+            stored = spec.secret and spec.name in self.stored_secrets
+            if not field.data and not spec.optional and not stored:
+                ok = self._error(field, spec.required)
+        typed = Typed({name: self[name].data for name in kind.fields}, self._stored_values(), self._private_allowed)
+        for name, message in kind.checks(typed).items():
+            ok = self._error(self[name], message)
         return ok
 
     def _validate_headers(self) -> bool:
         ok = True
         rows = [(entry.form.name.data, entry.form.value.data) for entry in self.headers]
         reserved = auth_header_names(self.provider_settings()) if self.auth_type.data in AUTH_TYPES else set()
-        for entry, problems in zip(self.headers, check_headers(rows, reserved)):
+        for entry, problems in zip(self.headers, check_headers(rows, reserved), strict=True):
             for part, message in problems.items():
                 ok = self._error(entry.form[part], message)
         return ok
@@ -236,8 +196,8 @@ class CustomCredentialForm(CredentialNameForm):
                                                     else {})
         kind = self.chosen_auth
         plain, secrets = {}, {}
-        for name in kind["fields"]:
-            if name in kind["secrets"]:
+        for name in kind.fields:
+            if name in kind.secrets:
                 value = self[name].data or stored.get(name) or ""
                 if value:
                     secrets[name] = value
@@ -259,7 +219,7 @@ def custom_credential_data(settings: ProviderSettings) -> dict:
             "payload_template": settings.payload_template,
             "headers": [{"name": name, "value": value} for name, value in settings.headers]}
     data.update({name: value for name, value in settings.auth_settings.items()
-                 if name in FIELD_LABELS and name not in CUSTOM_SECRET_FIELDS})
+                 if name in AUTH_FIELDS and name not in SECRET_FIELDS})
     return data
 
 

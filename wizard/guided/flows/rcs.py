@@ -29,8 +29,8 @@ from wizard.guided.engine import CheckResult, Flow, Run, Step, submitted
 from wizard.messaging.receiver_urls import reachability_warning, webhook_urls
 from wizard.messaging.store import waiting_state
 from wizard.providers import transport
+from wizard.providers.custom.auth import AUTH_TYPES
 from wizard.providers.custom.presets import twilio_rcs_preset
-from wizard.providers.custom.settings import AUTH_TYPES
 from wizard.providers.transport import TwilioAccount
 from wizard.providers.twilio.checks import (
     CheckFailed,
@@ -325,8 +325,9 @@ def create_rcs_setup(run: Run) -> str:
         sender_number=number.phone_number, subdomain=channel.get("subdomain") or "",
         execution_field=channel["execution_field"], status="active" if verified else "draft", status_reason=reason,
     )
-    audit.record("create", configuration, {"name": [None, configuration.name], "channel": [None, "rcs"],
-                                           "credential": [None, credential.name], "status": [None, configuration.status]})
+    audit.record("create", configuration, {
+        "name": [None, configuration.name], "channel": [None, "rcs"], "credential": [None, credential.name],
+        "status": [None, configuration.status]})
     return url_for("channels.detail", configuration_id=configuration.id)
 
 
@@ -364,7 +365,7 @@ RCS = Flow(
     finish=create_rcs_setup,
     review_context=lambda run: {
         "twilio_name": getattr(_rcs_twilio_credential(run), "name", ""),
-        "auth_label": AUTH_TYPES.get(run.value("credential", "auth_type"), {}).get("label", ""),
+        "auth_label": getattr(AUTH_TYPES.get(run.value("credential", "auth_type")), "label", ""),
         "sender_number": getattr(_rcs_number(run), "phone_number", "—"),
     },
     label_from=("credential", "name"),

@@ -3,8 +3,6 @@ import re
 
 from flask_babel import gettext as _
 
-from wizard.providers.custom.settings import HMAC_TIMESTAMP_HEADER, ProviderSettings
-
 # RFC 9110's token: what a header name may be (no spaces, colons, CR or LF).
 HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
@@ -22,17 +20,6 @@ MAX_HEADER_NAME = 128
 MAX_HEADER_VALUE = 8 * 1024
 
 
-def auth_header_names(settings: ProviderSettings) -> set[str]:
-    """The headers the auth type sets (lower-case): the admin's rows may not set them too."""
-    if settings.auth_type in ("basic", "bearer", "oauth2", "jwt"):
-        return {"authorization"}
-    if settings.auth_type == "api_key":
-        return {settings.setting("api_key_header").lower()}
-    if settings.auth_type == "hmac":
-        return {settings.setting("hmac_header").lower(), HMAC_TIMESTAMP_HEADER.lower()}
-    return set()
-
-
 def check_header_name(name: str) -> str | None:
     if "\r" in name or "\n" in name:
         return _("A header name cannot contain a line break (CR or LF).")
@@ -44,11 +31,11 @@ def check_header_name(name: str) -> str | None:
     return None
 
 
-def check_auth_header_name(name: str, auth_type: str) -> str | None:
-    """Why the API key's or signature's header can't have this name, or None."""
+def check_auth_header_name(name: str, also_set=()) -> str | None:
+    """Why the API key's or signature's header can't have this name, or None. `also_set`: the other
+    headers the auth type sets itself (e.g. HMAC's timestamp)."""
     problem = check_header_name(name)
-    if problem is None and (name.lower() in COMPUTED_HEADERS | {"content-type"}
-                            or (auth_type == "hmac" and name.lower() == HMAC_TIMESTAMP_HEADER.lower())):
+    if problem is None and name.lower() in COMPUTED_HEADERS | {"content-type"} | {n.lower() for n in also_set}:
         problem = _("%(name)s is already set by the request; name another header.", name=name)
     return problem
 
@@ -56,7 +43,7 @@ def check_auth_header_name(name: str, auth_type: str) -> str | None:
 def check_headers(rows, reserved=()) -> list[dict[str, str]]:
     """For each [name, value] row, its problems by field ("name", "value"); {} when it is fine.
     A row with neither name nor value is fine: it is dropped. `reserved` are the header names
-    the auth type sets (auth_header_names)."""
+    the auth type sets (wizard.providers.custom.auth.auth_header_names)."""
     reserved = {name.lower() for name in reserved}
     seen, problems = set(), []
     for name, value in rows:
@@ -87,7 +74,8 @@ def check_headers(rows, reserved=()) -> list[dict[str, str]]:
     return problems
 
 
-def header_rows(settings: ProviderSettings) -> list[tuple[str, str]]:
-    """The headers as the form lists them: the fixed Content-Type first, then the admin's rows."""
+def header_rows(settings) -> list[tuple[str, str]]:
+    """The headers as the form lists them: the fixed Content-Type first, then the admin's rows
+    (settings: a ProviderSettings, not imported here: the auth types use this module, the settings them)."""
     return [("Content-Type", settings.content_type)] + [
         (name.strip(), value.strip()) for name, value in settings.headers if (name or "").strip()]

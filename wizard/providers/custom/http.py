@@ -2,7 +2,6 @@
 token fetched and cached when the auth type needs one."""
 import base64
 import datetime
-import hashlib
 import json
 import os
 import re
@@ -18,14 +17,13 @@ import urllib3
 from flask_babel import gettext as _
 
 from wizard.core.models import utcnow
-from wizard.providers.custom.auth import _required
+from wizard.providers.custom.auth import AUTH_TYPES
+from wizard.providers.custom.auth.oauth2 import OAUTH2, OAUTH_MARGIN, token_fingerprint
 from wizard.providers.custom.request import prepare
 from wizard.providers.custom.settings import (
     MAX_ANSWER,
-    OAUTH_MARGIN,
     TIMEOUT,
     ProviderError,
-    ProviderSettings,
     as_settings,
 )
 from wizard.providers.custom.urls import _allow_private, check_url
@@ -126,21 +124,15 @@ def _text(response: requests.Response, content: bytes) -> str:
         return content[:MAX_ANSWER].decode("utf-8", "replace")
 
 
-def _oauth_fingerprint(settings: ProviderSettings) -> str:
-    fields = [settings.setting("oauth_token_url"), settings.setting("oauth_client_id"),
-              settings.setting("oauth_scope"), settings.secret("oauth_client_secret")]
-    return hashlib.sha256(json.dumps(fields).encode("utf-8")).hexdigest()
-
-
 def fetch_access_token(credential_like, *, timeout: float = TIMEOUT, allow_private: bool | None = None,
                        adapter=None) -> str:
     """An OAuth 2.0 client-credentials access token: the cached one while it is valid, else a new one."""
     settings = as_settings(credential_like)
-    fingerprint = _oauth_fingerprint(settings)
+    fingerprint = token_fingerprint(settings)
     cached = settings.token_cache.load(fingerprint, utcnow())
     if cached:
         return cached
-    token_url = _required(settings, "oauth_token_url")
+    token_url = OAUTH2.required(settings, "oauth_token_url")
     problem = check_url(token_url, _allow_private(allow_private))
     if problem:
         raise ProviderError(_("Token URL: %(problem)s", problem=problem))
@@ -148,8 +140,8 @@ def fetch_access_token(credential_like, *, timeout: float = TIMEOUT, allow_priva
     if settings.setting("oauth_scope"):
         form["scope"] = settings.setting("oauth_scope")
     # RFC 6749 section 2.3.1: the client id and secret are form-encoded, then sent as HTTP Basic.
-    pair = (f"{quote_plus(_required(settings, 'oauth_client_id'))}:"
-            f"{quote_plus(_required(settings, 'oauth_client_secret', True))}")
+    pair = (f"{quote_plus(OAUTH2.required(settings, 'oauth_client_id'))}:"
+            f"{quote_plus(OAUTH2.required(settings, 'oauth_client_secret'))}")
     headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"),
                ("Authorization", "Basic " + base64.b64encode(pair.encode("ascii")).decode("ascii"))]
     response, content, _elapsed = _exchange("POST", token_url.strip(), headers, urlencode(form).encode("ascii"),
@@ -201,7 +193,8 @@ def send(credential_like, to: str, from_: str, message: str, extra: dict | None 
     # Checked when sending, not only when saved: DNS may point elsewhere by now.
     problem = check_url(settings.provider_url, allow_private)
     access_token = None
-    if problem is None and settings.auth_type == "oauth2":
+    kind = AUTH_TYPES.get(settings.auth_type)
+    if problem is None and kind is not None and kind.uses_access_token:
         access_token = fetch_access_token(settings, timeout=timeout, allow_private=allow_private, adapter=adapter)
         problem = check_url(settings.provider_url, allow_private)  # again: fetching the token took a while
     if problem:

@@ -7,16 +7,11 @@ from urllib.parse import quote, quote_plus, urlsplit
 
 from flask_babel import gettext as _
 
-from wizard.providers.custom.auth import _authentication
-from wizard.providers.custom.headers import (
-    auth_header_names,
-    check_headers,
-    header_rows,
-)
+from wizard.providers.custom.auth import auth_header_names, authenticate
+from wizard.providers.custom.headers import check_headers, header_rows
 from wizard.providers.custom.payload import render_payload
 from wizard.providers.custom.settings import (
     DEFAULT_HEADERS,
-    HMAC_TIMESTAMP_HEADER,
     REDACTED,
     ProviderError,
     as_settings,
@@ -46,12 +41,12 @@ def prepare(credential_like, to_number: str, from_number: str, message: str, ext
     for problems in check_headers(settings.headers, auth_header_names(settings)):
         if problems:
             raise ProviderError(_("The headers cannot be used: %(problem)s", problem=next(iter(problems.values()))))
-    added, certificate = _authentication(settings, body, access_token)
-    headers = [("Content-Type", content_type), *header_rows(settings)[1:], *added]
+    added = authenticate(settings, body, access_token)
+    headers = [("Content-Type", content_type), *header_rows(settings)[1:], *added.headers]
     named = {name.lower() for name, _value in headers}
     headers += [header for header in DEFAULT_HEADERS if header[0].lower() not in named]
-    hidden = {name.lower() for name, _value in added} - {HMAC_TIMESTAMP_HEADER.lower()}
-    return Prepared("POST", settings.provider_url.strip(), headers, body, frozenset(hidden), certificate)
+    hidden = {name.lower() for name, _value in added.headers} - added.public_headers
+    return Prepared("POST", settings.provider_url.strip(), headers, body, frozenset(hidden), added.client_certificate)
 
 
 def _spellings(secret: str) -> set[str]:

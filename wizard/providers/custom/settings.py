@@ -6,16 +6,18 @@ URL with an auth type, extra headers and a payload template holding placeholders
 {{toNumber}}. The RCS flow works on drafts that are not saved yet, so everything here takes
 a ProviderSettings, made from a saved row (ProviderSettings.from_credential) or from a form.
 
-    check_template / check_headers / check_url / check_client_certificate / check_jwt_claims
+    check_template / check_headers / check_url;  each auth type's checks: wizard.providers.custom.auth
     prepare(...) -> Prepared;  redact(prepared, secrets) -> text;  send(...) -> ProviderAnswer"""
 import datetime
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import peewee
 from flask_babel import lazy_gettext as _l
+
+from wizard.providers.custom.auth import AUTH_TYPES, DEFAULTS
+from wizard.providers.custom.errors import ProviderError as ProviderError  # re-exported
 
 REQUIRED_PLACEHOLDERS = ("fromNumber", "toNumber", "message")
 
@@ -52,84 +54,6 @@ PAYLOAD_FORMATS = {"json": _l("JSON"), "form": _l("Form-encoded")}
 
 CONTENT_TYPES = {"json": "application/json; charset=utf-8",
                  "form": "application/x-www-form-urlencoded; charset=utf-8"}
-
-
-HMAC_ALGORITHMS = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
-
-
-HMAC_ALGORITHM_LABELS = {"sha256": "SHA-256", "sha512": "SHA-512"}
-
-
-HMAC_TIMESTAMP_HEADER = "X-Timestamp"
-
-
-HMAC_HELP = _l("Each request carries the Unix time in seconds in the X-Timestamp header, and in the signature "
-               "header the hex HMAC of the timestamp, a dot and the body (timestamp.body).")
-
-
-JWT_LIFETIME = datetime.timedelta(minutes=5)
-
-
-JWT_MIN_SECRET = 32  # bytes: RFC 7518 section 3.2 wants an HS256 key at least as long as the hash
-
-
-OAUTH_MARGIN = datetime.timedelta(seconds=60)  # a cached token is renewed this long before it expires
-
-
-# Each auth type: its label, its fields in the form's order, which of them are secrets
-# (write-only, kept in auth_secrets) and which may stay blank.
-AUTH_TYPES = {
-    "api_key": {"label": _l("API key"), "fields": ("api_key_header", "api_key"),
-                "secrets": ("api_key",), "optional": ()},
-    "basic": {"label": _l("Basic"), "fields": ("basic_username", "basic_password"),
-              "secrets": ("basic_password",), "optional": ()},
-    "bearer": {"label": _l("Bearer token"), "fields": ("bearer_token",),
-               "secrets": ("bearer_token",), "optional": ()},
-    "oauth2": {"label": _l("OAuth 2.0 client credentials"),
-               "fields": ("oauth_token_url", "oauth_client_id", "oauth_client_secret", "oauth_scope"),
-               "secrets": ("oauth_client_secret",), "optional": ("oauth_scope",)},
-    "hmac": {"label": _l("HMAC signature"), "fields": ("hmac_secret", "hmac_header", "hmac_algorithm"),
-             "secrets": ("hmac_secret",), "optional": ()},
-    "jwt": {"label": _l("JWT (HS256)"), "fields": ("jwt_secret", "jwt_claims"),
-            "secrets": ("jwt_secret",), "optional": ("jwt_claims",)},
-    "none": {"label": _l("None (mutual TLS)"), "fields": ("client_certificate", "client_key"),
-             "secrets": ("client_key",), "optional": ()},
-}
-
-
-FIELD_LABELS = {
-    "api_key_header": _l("Header name"),
-    "api_key": _l("API key"),
-    "basic_username": _l("User name"),
-    "basic_password": _l("Password"),
-    "bearer_token": _l("Bearer token"),
-    "oauth_token_url": _l("Token URL"),
-    "oauth_client_id": _l("Client ID"),
-    "oauth_client_secret": _l("Client secret"),
-    "oauth_scope": _l("Scope"),
-    "hmac_secret": _l("HMAC secret"),
-    "hmac_header": _l("Signature header"),
-    "hmac_algorithm": _l("Hash algorithm"),
-    "jwt_secret": _l("JWT secret"),
-    "jwt_claims": _l("Claims (JSON)"),
-    "client_certificate": _l("Client certificate (PEM)"),
-    "client_key": _l("Private key (PEM)"),
-}
-
-
-DEFAULTS = {"api_key_header": "X-API-Key", "hmac_header": "X-Signature", "hmac_algorithm": "sha256",
-            "jwt_claims": "{}"}
-
-
-class ProviderError(Exception):
-    """The request could not be made or got no answer; .message says why, without secrets."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class TokenCache(Protocol):
@@ -217,10 +141,11 @@ class ProviderSettings:
 
     def to_columns(self) -> dict:
         """The ApiCredential columns these settings fill; only the chosen auth type's fields are kept."""
-        kind = AUTH_TYPES.get(self.auth_type, {"fields": (), "secrets": ()})
-        plain = {name: self.auth_settings[name] for name in kind["fields"]
-                 if name not in kind["secrets"] and self.auth_settings.get(name) not in (None, "")}
-        secrets = {name: self.auth_secrets[name] for name in kind["secrets"] if self.auth_secrets.get(name)}
+        kind = AUTH_TYPES.get(self.auth_type)
+        fields, secret_fields = (kind.fields, kind.secrets) if kind else ((), ())
+        plain = {name: self.auth_settings[name] for name in fields
+                 if name not in secret_fields and self.auth_settings.get(name) not in (None, "")}
+        secrets = {name: self.auth_secrets[name] for name in secret_fields if self.auth_secrets.get(name)}
         return {
             "vendor": "custom",
             "name": self.name,
@@ -247,8 +172,8 @@ class ProviderSettings:
 
     def secret_values(self) -> list[str]:
         """The chosen auth type's secrets, for redact()."""
-        kind = AUTH_TYPES.get(self.auth_type, {"secrets": ()})
-        return [self.secret(name) for name in kind["secrets"] if self.secret(name)]
+        kind = AUTH_TYPES.get(self.auth_type)
+        return [self.secret(name) for name in (kind.secrets if kind else ()) if self.secret(name)]
 
 
 def as_settings(credential_like) -> ProviderSettings:
