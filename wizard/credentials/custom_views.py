@@ -96,18 +96,7 @@ def custom_credential_page(credential: ApiCredential | None):
     conflict = None
     if form.validate_on_submit():
         try:
-            if credential is None:
-                created = create_custom_credential(form.provider_settings(), form.chosen(), verified=False)
-                flash(_("API credential %(name)s created. Send a test request to verify it.", name=created.name),
-                      "success")
-                notes = []
-            else:
-                notes = edit_custom_credential(form, credential, sandboxes)
-                if notes is not None:
-                    flash(_("API credential %(name)s saved.", name=form.name.data), "success")
-            if notes is not None:
-                for note in [*form.warnings, *notes]:
-                    flash(note, "warning")
+            if _saved(form, credential, sandboxes):
                 return redirect_to(url_for("credentials.index"))
         except peewee.IntegrityError:
             # Another credential took the name between the check and the save.
@@ -116,6 +105,22 @@ def custom_credential_page(credential: ApiCredential | None):
             conflict = saved_meanwhile(form, credential)
     return _custom_page(form, credential, sandboxes, status=409 if conflict else 422, conflict=conflict,
                         conflict_numbers=numbers_of([credential.id]).get(credential.id, []) if conflict else [])
+
+
+def _saved(form, credential: ApiCredential | None, sandboxes) -> bool:
+    """Create or save; whether it was saved (else the reasons are on the form's fields)."""
+    if credential is None:
+        created = create_custom_credential(form.provider_settings(), form.chosen(), verified=False)
+        flash(_("API credential %(name)s created. Send a test request to verify it.", name=created.name), "success")
+        notes = []
+    else:
+        notes = edit_custom_credential(form, credential, sandboxes)
+        if notes is None:
+            return False
+        flash(_("API credential %(name)s saved.", name=form.name.data), "success")
+    for note in [*form.warnings, *notes]:
+        flash(note, "warning")
+    return True
 
 
 @bp.route("/custom/new", methods=["GET", "POST"])
