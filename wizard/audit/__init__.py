@@ -1,1 +1,1 @@
-"""."""
+"""The audit log page."""

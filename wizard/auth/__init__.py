@@ -1,1 +1,1 @@
-"""."""
+"""Admin accounts: first run, sign in and out, admins."""

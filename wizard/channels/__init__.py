@@ -1,1 +1,1 @@
-"""."""
+"""Channel configurations: what a journey sends through, per sandbox."""

@@ -1,1 +1,1 @@
-"""."""
+"""The consent register and its CSV."""

@@ -1,1 +1,1 @@
-"""."""
+"""Events: inbound messages and delivery status, live; message timelines."""

@@ -1,1 +1,1 @@
-"""."""
+"""The keywords page: rules and replies per credential and sandbox."""

@@ -1,1 +1,1 @@
-"""."""
+"""Sandboxes and the header's sandbox switcher."""
