@@ -14,7 +14,7 @@ from wizard.core.context import current_sandbox
 from wizard.core.db import database
 from wizard.core.editing import check_unchanged
 from wizard.core.models import ApiCredential, CredentialNumber, Sandbox, utcnow
-from wizard.credentials.twilio import _write_edit, sandboxes_in_use
+from wizard.credentials.twilio import _write_edit, numbers_by_name, sandboxes_in_use
 from wizard.providers import transport
 from wizard.providers.custom.auth import AUTH_TYPES, FIELD_LABELS
 from wizard.providers.custom.http import ProviderAnswer, send
@@ -119,9 +119,7 @@ def _custom_snapshot(credential: ApiCredential, numbers: dict[int, str], sandbox
         "payload_template": credential.payload_template,
         "verification_state": credential.verification_state,
     }
-    for sandbox in sandboxes:
-        state[f"number ({sandbox.name})"] = numbers.get(sandbox.id)
-    return state
+    return state | numbers_by_name(numbers, sandboxes)
 
 
 def _secrets_of(columns: dict) -> dict:

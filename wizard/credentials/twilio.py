@@ -47,9 +47,12 @@ def _snapshot(credential: ApiCredential, numbers: dict[int, str], sandboxes) -> 
         "messaging_service_sid": credential.messaging_service_sid,
         "verification_state": credential.verification_state,
     }
-    for sandbox in sandboxes:
-        state[f"number ({sandbox.name})"] = numbers.get(sandbox.id)
-    return state
+    return state | numbers_by_name(numbers, sandboxes)
+
+
+def numbers_by_name(numbers: dict[int, str], sandboxes) -> dict:
+    """A credential's number in every sandbox, as audited: "number (prod)" -> E.164, None where unused."""
+    return {f"number ({sandbox.name})": numbers.get(sandbox.id) for sandbox in sandboxes}
 
 
 def _initial(credential: ApiCredential, sandboxes) -> dict:
