@@ -66,6 +66,7 @@ def config(migrated_url, tmp_path, fake_twilio):
         "PUBLIC_BASE_URL": "",
         "TWILIO_BASE_URL": fake_twilio.base_url,  # the real twilio client, answered on 127.0.0.1
         "ALLOW_PRIVATE_PROVIDER_URLS": True,  # test providers listen on 127.0.0.1
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",  # scrypt costs 0.2 s a hash: too dear for every sign-in
     }
 
 

@@ -61,6 +61,20 @@ def test_first_run_creates_a_hashed_admin_signs_in_and_closes(client, app):
     assert client.get("/first-run").headers["Location"].endswith("/login")
 
 
+def test_passwords_hash_with_werkzeugs_default_unless_the_config_names_a_method(app):
+    user = User(email="boss@example.com")
+    user.set_password("long enough password")  # no app: werkzeug's default
+    assert user.password_hash.startswith("scrypt:")
+    with app.app_context():
+        user.set_password("long enough password")  # the tests' cheap method
+        assert user.password_hash.startswith("pbkdf2:sha256:1$")
+        assert user.check_password("long enough password")
+        del app.config["PASSWORD_HASH_METHOD"]
+        user.set_password("long enough password")  # unset, as in production
+        assert user.password_hash.startswith("scrypt:")
+        assert user.check_password("long enough password")
+
+
 def test_pages_need_a_signed_in_admin_and_login_returns_to_them(client, admin):
     response = client.get("/sandboxes")
     assert response.status_code == 303
