@@ -1,22 +1,18 @@
 """Shared fixtures: a fresh database per test (SQLite, or PostgreSQL when DATABASE_URL says
 so), the app, a test client that speaks CSRF like a browser, and a signed-in admin."""
 import os
-import re
 import uuid
 
-import peewee
 import pytest
-from cryptography.fernet import Fernet
 from playhouse.db_url import connect
 
 from app import create_app
+from tests.support.app import ADMIN_EMAIL, ADMIN_PASSWORD, ENCRYPTION_KEY, BrowserLikeClient, create_admin
+from tests.support.browser import LiveServer
+from tests.support.database import open_test_database
 from wizard.migrations import apply_migrations
 
-pytest_plugins = ["tests.fake_twilio", "tests.browser", "tests.provider_endpoints"]
-
-ADMIN_EMAIL = "admin@example.com"
-ADMIN_PASSWORD = "correct horse battery"
-ENCRYPTION_KEY = Fernet.generate_key().decode()
+pytest_plugins = ["tests.support.fake_twilio", "tests.support.provider_endpoints"]
 
 
 def _fresh_postgres(url: str) -> tuple[str, str]:
@@ -40,12 +36,6 @@ def database_url(tmp_path):
         db.close()
     else:
         yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
-
-
-def open_test_database(url: str) -> peewee.Database:
-    from wizard.db import open_database
-
-    return open_database(url)
 
 
 @pytest.fixture
@@ -77,64 +67,16 @@ def app(config, tmp_path):
     yield app
 
 
-class BrowserLikeClient:
-    """Flask's test client plus the CSRF token a browser would have read from the page."""
-
-    TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
-
-    def __init__(self, client):
-        self.client = client
-        self.token = None
-
-    def __getattr__(self, name):
-        return getattr(self.client, name)
-
-    def get(self, *args, **kwargs):
-        response = self.client.get(*args, **kwargs)
-        self._remember_token(response)
-        return response
-
-    def _remember_token(self, response):
-        match = self.TOKEN.search(response.get_data(as_text=True))
-        if match:
-            self.token = match.group(1) or match.group(2)
-
-    def post(self, url, data=None, htmx=False, csrf=True, **kwargs):
-        """POST a form; with csrf=True the token of the last page read is sent along."""
-        data = dict(data or {})
-        headers = dict(kwargs.pop("headers", {}))
-        if csrf:
-            if self.token is None:
-                self.get("/login")
-            if htmx:
-                headers["X-CSRFToken"] = self.token
-            else:
-                data.setdefault("csrf_token", self.token)
-        if htmx:
-            headers["HX-Request"] = "true"
-        response = self.client.post(url, data=data, headers=headers, **kwargs)
-        self._remember_token(response)
-        return response
-
-    def htmx_get(self, url, **kwargs):
-        headers = {"HX-Request": "true", **kwargs.pop("headers", {})}
-        return self.get(url, headers=headers, **kwargs)
+@pytest.fixture
+def live_server(app):
+    """The app served on 127.0.0.1 in a thread, for Chromium and for tests that call it over HTTP."""
+    with LiveServer(app) as server:
+        yield server
 
 
 @pytest.fixture
 def client(app):
     return BrowserLikeClient(app.test_client())
-
-
-def create_admin(app, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
-    from wizard.db import database
-    from wizard.models import User
-
-    with app.app_context(), database.connection_context():
-        user = User(email=email)
-        user.set_password(password)
-        user.save()
-        return user.id
 
 
 @pytest.fixture
