@@ -1,49 +1,60 @@
 """Shared fixtures: a fresh database per test (SQLite, or PostgreSQL when DATABASE_URL says
-so), the app, a test client that speaks CSRF like a browser, and a signed-in admin."""
+so; migrated once per session, copied per test: tests/support/database.py), the app, a test
+client that speaks CSRF like a browser, a live server, and a signed-in admin."""
 import os
-import uuid
 
 import pytest
-from playhouse.db_url import connect
 
 from app import create_app
 from tests.support.app import ADMIN_EMAIL, ADMIN_PASSWORD, ENCRYPTION_KEY, BrowserLikeClient, create_admin
 from tests.support.browser import LiveServer
-from tests.support.database import open_test_database
-from wizard.migrations import apply_migrations
+from tests.support.database import database_server
+from wizard import db as wizard_db
 
 pytest_plugins = ["tests.support.fake_twilio", "tests.support.provider_endpoints"]
 
 
-def _fresh_postgres(url: str) -> tuple[str, str]:
-    """A schema of its own for this test, dropped afterwards: tests never see each other's rows."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    db = connect(url)
-    db.execute_sql(f'CREATE SCHEMA "{schema}"')
-    db.close()
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options=-csearch_path%3D{schema}", schema
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    """This session's test databases; the migrated template is made on first use."""
+    server = database_server(os.environ.get("DATABASE_URL", ""), tmp_path_factory.mktemp("databases"))
+    yield server
+    server.close()
 
 
 @pytest.fixture
-def database_url(tmp_path):
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        scoped, schema = _fresh_postgres(url)
-        yield scoped
-        db = connect(url)
-        db.execute_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        db.close()
-    else:
-        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+def opened_pools(monkeypatch):
+    """Every connection pool the test opens (the app's, a second app's, a test's own)."""
+    opened = []
+    open_database = wizard_db.open_database
+
+    def open_and_remember(url):
+        db = open_database(url)
+        opened.append(db)
+        return db
+
+    monkeypatch.setattr(wizard_db, "open_database", open_and_remember)
+    return opened
+
+
+def _database(databases, opened_pools, tmp_path, migrated):
+    url = databases.create(tmp_path, migrated=migrated)
+    yield url
+    for db in opened_pools:
+        db.close_all()  # before the drop: PostgreSQL won't drop a database in use
+    databases.drop(url)
 
 
 @pytest.fixture
-def migrated_url(database_url):
-    db = open_test_database(database_url)
-    apply_migrations(db)
-    db.close()
-    return database_url
+def database_url(databases, opened_pools, tmp_path):
+    """An empty database of the test's own."""
+    yield from _database(databases, opened_pools, tmp_path, migrated=False)
+
+
+@pytest.fixture
+def migrated_url(databases, opened_pools, tmp_path):
+    """A database of the test's own, as the migrations leave it (a copy of the session's template)."""
+    yield from _database(databases, opened_pools, tmp_path, migrated=True)
 
 
 @pytest.fixture
