@@ -1,6 +1,7 @@
 """Shared fixtures: a fresh database per test (SQLite, or PostgreSQL when DATABASE_URL says
 so; migrated once per session, copied per test: tests/support/database.py), the app, a test
 client that speaks CSRF like a browser, a live server, and a signed-in admin."""
+import contextlib
 import os
 
 import pytest
@@ -10,6 +11,7 @@ from tests.support.app import ADMIN_EMAIL, ADMIN_PASSWORD, ENCRYPTION_KEY, Brows
 from tests.support.browser import LiveServer
 from tests.support.database import database_server
 from wizard import db as wizard_db
+from wizard.db import database
 
 pytest_plugins = ["tests.support.fake_twilio", "tests.support.provider_endpoints"]
 
@@ -76,6 +78,21 @@ def app(config, tmp_path):
     app = create_app(config)
     app.instance_path = str(tmp_path / "instance")
     yield app
+
+
+@pytest.fixture
+def in_app(app):
+    """`with in_app():` runs its block in the app's context with a database connection open.
+
+    A block, not the whole test: a test client request inside an app context already pushed
+    would share that context (and its `g`) instead of getting its own, as in production.
+    """
+    @contextlib.contextmanager
+    def entered():
+        with app.app_context(), database.connection_context():
+            yield
+
+    return entered
 
 
 @pytest.fixture

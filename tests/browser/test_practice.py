@@ -166,7 +166,7 @@ def test_the_whole_practice_walk(page, app, fake_twilio, language):
     assert fake_twilio.requests == []  # nothing left the process
 
 
-def test_practice_controls_without_javascript(page_without_js, app, fake_twilio):
+def test_practice_controls_without_javascript(page_without_js, app, fake_twilio, in_app):
     page = page_without_js
     create_admin(app)
     sandbox_id = practice_sandbox(app)
@@ -193,7 +193,7 @@ def test_practice_controls_without_javascript(page_without_js, app, fake_twilio)
     expect(page.get_by_role("heading", name="Reset the practice data of sandbox practice?")).to_be_visible()
     page.get_by_role("button", name="Reset practice data").click()
     expect(page.locator("#flashes")).to_contain_text("Practice data of sandbox practice reset")
-    with app.app_context(), database.connection_context():
+    with in_app():
         assert not CredentialNumber.select().where(CredentialNumber.sandbox == sandbox_id).exists()
     assert fake_twilio.requests == []
 

@@ -5,14 +5,13 @@ from twilio.request_validator import RequestValidator
 
 from tests.support.app import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
 from tests.support.factories import make_credential
-from wizard.db import database
 from wizard.models import CredentialNumber
 
 
-def test_a_signed_stop_shows_up_live_and_opts_the_number_out(page, app, fake_twilio, live_server):
+def test_a_signed_stop_shows_up_live_and_opts_the_number_out(page, app, fake_twilio, live_server, in_app):
     create_admin(app)
     credential_id = make_credential(app, fake_twilio)
-    with app.app_context(), database.connection_context():
+    with in_app():
         key = CredentialNumber.get(CredentialNumber.credential == credential_id).webhook_key
     page.goto("/login")
     page.locator("#email").fill(ADMIN_EMAIL)

@@ -4,7 +4,6 @@ import re
 
 from tests.support.app import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
 from tests.support.html import field_error, text
-from wizard.db import database
 from wizard.models import AuditEntry, FailedLogin, User
 
 
@@ -19,14 +18,14 @@ def test_every_page_leads_to_first_run_while_no_admin_exists(client):
     assert '<label for="password">Password</label>' in page
 
 
-def test_first_run_refuses_a_short_password_and_keeps_the_email(client, app):
+def test_first_run_refuses_a_short_password_and_keeps_the_email(client, in_app):
     client.get("/first-run")
     response = client.post("/first-run", {"email": "boss@example.com", "password": "short"})
     assert response.status_code == 422
     page = text(response)
     assert field_error(page, "password") == "Use at least 12 characters."
     assert 'value="boss@example.com"' in page
-    with app.app_context(), database.connection_context():
+    with in_app():
         assert User.select().count() == 0
 
 
@@ -37,13 +36,13 @@ def test_first_run_refuses_a_bad_email(client):
     assert field_error(text(response), "email") == "Enter an email address like name@example.com."
 
 
-def test_first_run_creates_a_hashed_admin_signs_in_and_closes(client, app):
+def test_first_run_creates_a_hashed_admin_signs_in_and_closes(client, in_app):
     client.get("/first-run")
     response = client.post("/first-run", {"email": "Boss@Example.com", "password": "long enough password"})
     assert response.status_code == 303
     home = client.get(response.headers["Location"], follow_redirects=True)
     assert "boss@example.com" in text(home)  # signed in: the account menu shows the email
-    with app.app_context(), database.connection_context():
+    with in_app():
         user = User.get()
         assert user.email == "boss@example.com"
         assert "long enough password" not in user.password_hash
@@ -96,7 +95,7 @@ def test_wrong_password_gets_a_clear_message(client, admin):
     assert f'value="{ADMIN_EMAIL}"' in text(response)
 
 
-def test_failed_logins_are_rate_limited_per_client(client, app, admin):
+def test_failed_logins_are_rate_limited_per_client(client, app, admin, in_app):
     client.get("/login")
     for _ in range(5):
         assert client.post("/login", {"email": ADMIN_EMAIL, "password": "wrong password!"}).status_code == 401
@@ -111,7 +110,7 @@ def test_failed_logins_are_rate_limited_per_client(client, app, admin):
                           environ_base={"REMOTE_ADDR": "10.9.9.9"})
     assert response.status_code == 303
     # Once the failures are older than the window, the first client may sign in again.
-    with app.app_context(), database.connection_context():
+    with in_app():
         long_ago = datetime.datetime.now() - datetime.timedelta(minutes=16)
         FailedLogin.update(at=long_ago).execute()
     assert client.post("/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).status_code == 303
@@ -138,13 +137,13 @@ def test_session_cookie_is_secure_behind_https(config):
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
-def test_an_admin_adds_and_removes_another_admin(signed_in, app):
+def test_an_admin_adds_and_removes_another_admin(signed_in, in_app):
     signed_in.get("/admins")
     response = signed_in.post("/admins", {"email": "second@example.com", "password": "another long pass"})
     assert response.status_code == 303
     page = text(signed_in.get("/admins"))
     assert "Admin second@example.com added." in page
-    with app.app_context(), database.connection_context():
+    with in_app():
         second = User.get(User.email == "second@example.com")
     confirm = signed_in.get(f"/admins/{second.id}/delete")
     assert "Remove admin second@example.com?" in text(confirm)
@@ -152,7 +151,7 @@ def test_an_admin_adds_and_removes_another_admin(signed_in, app):
     assert response.status_code == 200
     assert "second@example.com" not in text(response).split('id="flashes"')[0]
     assert "Admin second@example.com removed." in text(response)
-    with app.app_context(), database.connection_context():
+    with in_app():
         assert not User.select().where(User.email == "second@example.com").exists()
         assert [e.action for e in AuditEntry.select().where(AuditEntry.object_label == "second@example.com")] == [
             "create", "delete"]
@@ -168,26 +167,26 @@ def test_adding_an_admin_refuses_duplicates_and_short_passwords(signed_in):
     assert 'value="x@example.com"' in text(response)
 
 
-def test_the_last_admin_cannot_be_removed(signed_in, app):
-    with app.app_context(), database.connection_context():
+def test_the_last_admin_cannot_be_removed(signed_in, in_app):
+    with in_app():
         me = User.get()
     response = signed_in.post(f"/admins/{me.id}/delete")
     assert response.status_code == 303
     assert "admin@example.com is the last admin and cannot be removed." in text(signed_in.get("/admins"))
-    with app.app_context(), database.connection_context():
+    with in_app():
         assert User.select().count() == 1
 
 
-def test_removing_yourself_signs_you_out(signed_in, app):
+def test_removing_yourself_signs_you_out(signed_in, app, in_app):
     create_admin(app, "other@example.com")
-    with app.app_context(), database.connection_context():
+    with in_app():
         me = User.get(User.email == ADMIN_EMAIL)
     response = signed_in.post(f"/admins/{me.id}/delete")
     assert response.headers["Location"] == "/login"
     assert signed_in.get("/sandboxes").status_code == 303
 
 
-def test_a_form_without_its_csrf_token_expires_and_saves_nothing(signed_in, app):
+def test_a_form_without_its_csrf_token_expires_and_saves_nothing(signed_in, in_app):
     response = signed_in.post("/admins", {"email": "sneaky@example.com", "password": "another long pass"}, csrf=False)
     assert response.status_code == 400
     assert "This form has expired" in text(response)
@@ -195,5 +194,5 @@ def test_a_form_without_its_csrf_token_expires_and_saves_nothing(signed_in, app)
     response = signed_in.post("/sandboxes", {"name": "sneaky"}, csrf=False, htmx=True)
     assert response.status_code == 400
     assert "This form has expired" in text(response)
-    with app.app_context(), database.connection_context():
+    with in_app():
         assert not User.select().where(User.email == "sneaky@example.com").exists()

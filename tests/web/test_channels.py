@@ -104,7 +104,7 @@ def test_save_as_draft(signed_in, app, credential, fake_twilio):
     assert entry.changed_fields["status"] == [None, "draft"]
 
 
-def test_submit_verifies_the_credential_live_and_makes_it_active(signed_in, app, credential, fake_twilio):
+def test_submit_verifies_the_credential_live_and_makes_it_active(signed_in, app, credential, fake_twilio, in_app):
     signed_in.get("/channels/new")
     fake_twilio.clear_requests()
     response = signed_in.post("/channels/new", form_data(credential, action="submit"))
@@ -118,13 +118,13 @@ def test_submit_verifies_the_credential_live_and_makes_it_active(signed_in, app,
     assert fake_twilio.requests_matching("GET", path=f"/v1/Services/{fake_twilio.service_sid}")
     saved = configuration_named(app, "Spring_sale")
     assert (saved.status, saved.status_reason) == ("active", None)
-    with app.app_context(), database.connection_context():
+    with in_app():
         checked = ApiCredential.get_by_id(credential)
         assert checked.verification_state == "verified" and checked.verified_at is not None
     assert audit_of(app, saved.id)[0].changed_fields["status"] == [None, "active"]
 
 
-def test_submit_with_a_suspended_account_stays_a_draft_with_the_reason(signed_in, app, credential, fake_twilio):
+def test_submit_with_a_suspended_account_stays_a_draft_with_the_reason(signed_in, app, credential, fake_twilio, in_app):
     fake_twilio.accounts[fake_twilio.account_sid].status = "suspended"
     signed_in.get("/channels/new")
     response = signed_in.post("/channels/new", form_data(credential, action="submit"))
@@ -138,7 +138,7 @@ def test_submit_with_a_suspended_account_stays_a_draft_with_the_reason(signed_in
             "pass the check with Twilio.") in page
     assert f"The last submit failed: {reason}" in page
     assert f"The last submit failed: {reason}" in text(signed_in.get("/channels"))
-    with app.app_context(), database.connection_context():
+    with in_app():
         checked = ApiCredential.get_by_id(credential)
         assert (checked.verification_state, checked.verification_error) == ("failed", reason)
 

@@ -149,8 +149,8 @@ def test_csv_export(signed_in, app, three_numbers):
     assert [r[0] for r in read_csv(signed_in.get("/consent.csv?state=opted_in"))[1:]] == ["'+14155550102"]
 
 
-def test_csv_quotes_and_guards_against_formulas(signed_in, app):
-    with app.app_context(), database.connection_context():
+def test_csv_quotes_and_guards_against_formulas(signed_in, in_app):
+    with in_app():
         sandbox = Sandbox.get(Sandbox.name == "prod")
         for number, source in [("=1+2", "=HYPERLINK(\"http://x\")"), ("@SUM(A1)", 'say "hi", then; go'),
                                ("-5", "退訂 (SM1)"), ("+15550001", "\tTAB")]:
@@ -170,16 +170,16 @@ def test_csv_quotes_and_guards_against_formulas(signed_in, app):
     assert '"2024-05-01T08:00:00Z opted_out say ""hi"", then; go"' in raw  # RFC 4180 quoting
 
 
-def test_csv_filename_carries_the_sandbox_name(signed_in, app):
-    with app.app_context(), database.connection_context():
+def test_csv_filename_carries_the_sandbox_name(signed_in, in_app):
+    with in_app():
         sandbox = Sandbox.create(name="台灣 prod", name_key="台灣 prod")
     signed_in.post("/sandboxes/current", {"sandbox": sandbox.id, "next": "/consent"})
     disposition = signed_in.get("/consent.csv").headers["Content-Disposition"]
     assert "filename*=UTF-8''consent-%E5%8F%B0%E7%81%A3%20prod-" in disposition
 
 
-def test_numbers_and_sources_are_shown_escaped(signed_in, app):
-    with app.app_context(), database.connection_context():
+def test_numbers_and_sources_are_shown_escaped(signed_in, in_app):
+    with in_app():
         consent = Consent.create(sandbox=Sandbox.get(Sandbox.name == "prod"), phone_number="<b>1</b>",
                                  state="opted_out")
         ConsentEvent.create(consent=consent, state="opted_out", source="<script>x()</script>")

@@ -77,13 +77,13 @@ def test_an_empty_list_explains_and_offers_the_guided_flow(signed_in, app):
     assert ("Create new API credential" in page) == ("guided.start" in app.view_functions)
 
 
-def test_the_list_shows_verification_states_and_the_configurations_using_each(signed_in, app, fake_twilio):
+def test_the_list_shows_verification_states_and_the_configurations_using_each(signed_in, app, fake_twilio, in_app):
     import datetime
 
     make_credential(app, fake_twilio, "Checked", verified_at=datetime.datetime(2024, 5, 1, 9, 30))
     broken = make_credential(app, fake_twilio, "Broken", numbers={"prod": "+14155550102"})
     fresh = make_credential(app, fake_twilio, "Fresh", numbers={"prod": "+14155550103"})
-    with app.app_context(), database.connection_context():
+    with in_app():
         ApiCredential.update(verification_state="failed", verification_error="Twilio error 20003: Authenticate").where(
             ApiCredential.id == broken).execute()
         ApiCredential.update(verification_state="never").where(ApiCredential.id == fresh).execute()
@@ -135,7 +135,7 @@ def test_the_edit_page_is_filled_in_but_never_shows_the_token(signed_in, app, fa
 
 
 def test_edit_with_a_new_token_verifies_it_with_twilio_and_audits_without_the_secret(
-        signed_in, app, fake_twilio, credential):
+        signed_in, app, fake_twilio, credential, in_app):
     new = new_token()
     fake_twilio.accounts[fake_twilio.account_sid].auth_token = new  # rotated in the Twilio console
     signed_in.get(f"/credentials/{credential}")
@@ -158,7 +158,7 @@ def test_edit_with_a_new_token_verifies_it_with_twilio_and_audits_without_the_se
     assert entry.changed_fields["name"] == ["Main Twilio", "Main (rotated)"]
     assert entry.changed_fields["auth_token"] == "(secret changed)"
     assert new not in entry.changes
-    with app.app_context(), database.connection_context():
+    with in_app():
         raw = database.execute_sql("SELECT auth_token FROM api_credential").fetchone()[0]
     assert new not in raw  # encrypted at rest
 
@@ -210,13 +210,14 @@ def test_a_sandbox_whose_configuration_uses_the_credential_stays(signed_in, app,
     assert stored(app, credential).stored_numbers == {"prod": "+14155550101", "dev": "+14155550102"}
 
 
-def test_a_new_number_is_followed_by_the_configurations_that_send_from_it(signed_in, app, fake_twilio, credential):
+def test_a_new_number_is_followed_by_the_configurations_that_send_from_it(signed_in, app, fake_twilio, credential,
+                                                                          in_app):
     configuration = make_channel_configuration(app, credential)
     signed_in.get(f"/credentials/{credential}")
     response = signed_in.post(f"/credentials/{credential}", edit_data(app, credential, numbers={"prod": "+14155550102"}))
     assert response.status_code == 303
     assert "Channel configuration Marketing_SMS now sends from +14155550102." in text(signed_in.get("/credentials"))
-    with app.app_context(), database.connection_context():
+    with in_app():
         assert ChannelConfiguration.get_by_id(configuration).sender_number == "+14155550102"
     assert audit_entries(app, "ChannelConfiguration")[-1].changed_fields == {
         "sender_number": ["+14155550101", "+14155550102"]}
@@ -419,14 +420,14 @@ def test_delete_is_refused_while_a_channel_configuration_uses_the_credential(sig
     assert audit_entries(app) == []
 
 
-def test_delete_after_confirmation_without_javascript(signed_in, app, fake_twilio, credential):
+def test_delete_after_confirmation_without_javascript(signed_in, app, fake_twilio, credential, in_app):
     page = text(signed_in.get(f"/credentials/{credential}/delete"))
     assert "Delete API credential Main Twilio?" in page and "cannot be undone" in page
     response = signed_in.post(f"/credentials/{credential}/delete")
     assert response.status_code == 303 and response.headers["Location"] == "/credentials"
     assert "API credential Main Twilio deleted." in text(signed_in.get("/credentials"))
     assert stored(app, credential) is None
-    with app.app_context(), database.connection_context():
+    with in_app():
         assert CredentialNumber.select().count() == 0
     entry = audit_entries(app)[-1]
     assert entry.action == "delete" and entry.changed_fields["name"] == ["Main Twilio", None]
@@ -548,13 +549,13 @@ def test_unreachable_twilio_on_send_keeps_the_input(signed_in, app, credential):
     assert ">Send again</button>" in page and 'value="+14155550123"' in page and "\r\nHi</textarea>" in page
 
 
-def test_the_status_callback_goes_along_when_the_app_has_a_public_address(signed_in, app, fake_twilio):
+def test_the_status_callback_goes_along_when_the_app_has_a_public_address(signed_in, app, fake_twilio, in_app):
     credential = make_credential(app, fake_twilio, numbers={"dev": "+14155550102", "prod": "+14155550101"})
     app.config["PUBLIC_BASE_URL"] = "https://setup.example.com"
     signed_in.get(f"/credentials/{credential}/verify")
     assert signed_in.post(f"/credentials/{credential}/verify",
                           {"number": "+14155550123", "message": "Hi"}).status_code == 303
-    with app.app_context(), database.connection_context():
+    with in_app():
         number = CredentialNumber.get(CredentialNumber.credential == credential,
                                       CredentialNumber.sandbox == sandbox_id(app, "prod"))
     sent = fake_twilio.requests_matching("POST", API_HOST)[-1]

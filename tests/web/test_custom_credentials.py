@@ -161,12 +161,12 @@ def test_the_new_page_has_the_shared_fields_and_takes_the_name_it_is_given(web, 
     assert 'value="add_header"' in page and 'novalidate' in page
 
 
-def test_create_with_an_api_key_then_the_test_request_the_provider_receives(web, app, provider_endpoint):
+def test_create_with_an_api_key_then_the_test_request_the_provider_receives(web, app, provider_endpoint, in_app):
     web.get("/credentials/custom/new")
     response = web.post("/credentials/custom/new", new_data(app, provider_endpoint))
     assert response.status_code == 303 and response.headers["Location"] == "/credentials"
     assert "API credential Local provider created. Send a test request to verify it." in text(web.get("/credentials"))
-    with app.app_context(), database.connection_context():
+    with in_app():
         credential = ApiCredential.get(ApiCredential.name == "Local provider")
     saved = stored(app, credential.id)
     assert (saved.vendor, saved.provider_name, saved.auth_type) == ("custom", "Local", "api_key")
@@ -438,8 +438,9 @@ def test_the_edit_page_is_filled_in_and_says_which_secrets_are_stored(web, app, 
     assert f'data-hx-post="/credentials/{custom}"' in page and '"action": "auth_fields"' in html.unescape(page)
 
 
-def test_a_blank_secret_keeps_the_stored_one_and_a_rename_keeps_it_verified(web, app, custom, provider_endpoint):
-    with app.app_context(), database.connection_context():
+def test_a_blank_secret_keeps_the_stored_one_and_a_rename_keeps_it_verified(web, app, custom, provider_endpoint,
+                                                                           in_app):
+    with in_app():
         ApiCredential.update(verification_state="verified").where(ApiCredential.id == custom).execute()
     web.get(f"/credentials/{custom}")
     response = web.post(f"/credentials/{custom}", edit_data(app, custom, name="Local (renamed)",
@@ -464,8 +465,8 @@ def test_a_blank_secret_keeps_the_stored_one_and_a_rename_keeps_it_verified(web,
     ({"api_key_header": "X-Key"}, {"auth_settings"}),
     ({"auth_type": "bearer", "bearer_token": NEW_KEY}, {"auth_type", "auth_settings", "auth_secrets"}),
 ])
-def test_a_new_url_auth_or_secret_must_be_verified_again(web, app, custom, changes, audited):
-    with app.app_context(), database.connection_context():
+def test_a_new_url_auth_or_secret_must_be_verified_again(web, app, custom, changes, audited, in_app):
+    with in_app():
         ApiCredential.update(verification_state="verified", oauth_token="cached").where(
             ApiCredential.id == custom).execute()
     web.get(f"/credentials/{custom}")
@@ -507,7 +508,7 @@ def test_a_conflicting_save_is_409_and_keeps_what_was_typed(web, app, custom):
     assert response.status_code == 303 and stored(app, custom).name == "Mine"
 
 
-def test_a_sandbox_whose_channel_configuration_sends_through_it_stays(web, app, custom):
+def test_a_sandbox_whose_channel_configuration_sends_through_it_stays(web, app, custom, in_app):
     make_channel_configuration(app, custom, name="RCS_Marketing", channel="rcs")
     prod = sandbox_id(app, "prod")
     dev = sandbox_id(app, "dev")
@@ -521,7 +522,7 @@ def test_a_sandbox_whose_channel_configuration_sends_through_it_stays(web, app, 
     # A new number is followed by the configurations that send from it.
     response = web.post(f"/credentials/{custom}", edit_data(app, custom, **{f"number_{prod}": "+14155550109"}))
     assert response.status_code == 303
-    with app.app_context(), database.connection_context():
+    with in_app():
         assert ChannelConfiguration.get().sender_number == "+14155550109"
 
 
@@ -603,7 +604,7 @@ def test_a_provider_that_does_not_answer_in_10_seconds_times_out(web, app, custo
                                                                                 "seconds.")
 
 
-def test_oauth_tokens_are_cached_on_the_credential_and_token_errors_shown(web, app, provider_endpoint):
+def test_oauth_tokens_are_cached_on_the_credential_and_token_errors_shown(web, app, provider_endpoint, in_app):
     provider_endpoint.route("/oauth/token", oauth_token_route(expires_in=3600))
     credential = make_custom(app, provider_endpoint, name="OAuth provider", auth_type="oauth2", auth_settings={
         "oauth_token_url": provider_endpoint.url("/oauth/token"), "oauth_client_id": "client-1"},
@@ -620,7 +621,7 @@ def test_oauth_tokens_are_cached_on_the_credential_and_token_errors_shown(web, a
     assert "token-1" not in raw_column(app, "oauth_token", credential)  # encrypted at rest
 
     provider_endpoint.answer("/oauth/token", status=401, body=b'{"error": "invalid_client"}')
-    with app.app_context(), database.connection_context():
+    with in_app():
         ApiCredential.update(oauth_token=None, oauth_expires_at=None).where(ApiCredential.id == credential).execute()
     page = html.unescape(text(web.post(f"/credentials/{credential}/test",
                                          {"number": "+14155550123", "message": "Hi"})))
@@ -651,7 +652,7 @@ def test_pages_of_the_wrong_vendor_or_no_credential_are_404(web, app, fake_twili
 
 # --- delete -----------------------------------------------------------------------------
 
-def test_delete_is_refused_while_used_then_done(web, app, custom):
+def test_delete_is_refused_while_used_then_done(web, app, custom, in_app):
     configuration = make_channel_configuration(app, custom, name="RCS_Marketing", channel="rcs")
     page = text(web.get(f"/credentials/{custom}/delete"))
     assert ("API credential Local provider is used by channel configuration RCS_Marketing and cannot be deleted."
@@ -660,7 +661,7 @@ def test_delete_is_refused_while_used_then_done(web, app, custom):
     assert response.status_code == 409 and stored(app, custom) is not None
     assert f'<tr id="credential-{custom}">' in text(response)
 
-    with app.app_context(), database.connection_context():
+    with in_app():
         ChannelConfiguration.delete().where(ChannelConfiguration.id == configuration).execute()
         hook = CustomWebhook.create(name="Acme inbound", name_key="acme inbound", type="inbound", credential=custom,
                                     sandbox=sandbox_id(app, "prod"), payload="{}")
@@ -668,7 +669,7 @@ def test_delete_is_refused_while_used_then_done(web, app, custom):
     assert response.status_code == 303
     assert "API credential Local provider is used by webhook Acme inbound and cannot be deleted." in text(
         web.get("/credentials"))
-    with app.app_context(), database.connection_context():
+    with in_app():
         hook.delete_instance()
 
     page = text(web.get(f"/credentials/{custom}/delete"))

@@ -40,10 +40,10 @@ def test_send_refuses_unsafe_urls_before_connecting(provider_endpoint, app):
     assert len(provider_endpoint.requests) == 1
 
 
-def test_oauth2_fetches_a_token_with_basic_client_auth_then_uses_it(app, provider_endpoint):
+def test_oauth2_fetches_a_token_with_basic_client_auth_then_uses_it(provider_endpoint, in_app):
     provider_endpoint.route("/oauth/token", oauth_token_route(expires_in=3600))
     settings = oauth_settings(provider_endpoint)
-    with app.app_context(), database.connection_context():
+    with in_app():
         credential = ApiCredential.create(**settings.to_columns())
         answer = send_local(ProviderSettings.from_credential(credential))
     assert answer.status == 200
@@ -56,9 +56,9 @@ def test_oauth2_fetches_a_token_with_basic_client_auth_then_uses_it(app, provide
     assert provider_endpoint.requests_to("/send")[0].header("Authorization") == "Bearer token-1"
 
 
-def test_oauth2_caches_the_token_until_it_expires(app, provider_endpoint):
+def test_oauth2_caches_the_token_until_it_expires(provider_endpoint, in_app):
     provider_endpoint.route("/oauth/token", oauth_token_route(expires_in=3600))
-    with app.app_context(), database.connection_context():
+    with in_app():
         credential = ApiCredential.create(**oauth_settings(provider_endpoint).to_columns())
         send_local(ProviderSettings.from_credential(credential))
         again = ApiCredential.get_by_id(credential.id)  # a later request reads the cache from the row
@@ -86,7 +86,7 @@ def test_oauth2_caches_the_token_until_it_expires(app, provider_endpoint):
         assert provider_endpoint.requests_to("/send")[-1].header("Authorization") == "Bearer token-3"
 
 
-def test_settings_round_trip_through_the_row_with_secrets_encrypted(app):
+def test_settings_round_trip_through_the_row_with_secrets_encrypted(in_app):
     settings = ProviderSettings(name="Acme RCS", provider_name="Acme", provider_url="https://api.acme.example/send",
                                 auth_type="hmac", auth_settings={"hmac_header": "X-Sig", "hmac_algorithm": "sha512",
                                                                  "api_key_header": "left over"},
@@ -96,7 +96,7 @@ def test_settings_round_trip_through_the_row_with_secrets_encrypted(app):
     columns = settings.to_columns()
     assert json.loads(columns["auth_settings"]) == {"hmac_header": "X-Sig", "hmac_algorithm": "sha512"}
     assert json.loads(columns["auth_secrets"]) == {"hmac_secret": "very-secret"}
-    with app.app_context(), database.connection_context():
+    with in_app():
         credential = ApiCredential.create(**columns)
         stored = database.execute_sql(f"SELECT auth_secrets FROM api_credential WHERE id = {int(credential.id)}"
                                       ).fetchone()[0]

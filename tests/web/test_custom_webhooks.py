@@ -366,12 +366,12 @@ def test_htmx_create_redirects_to_the_webhook_and_errors_swap_the_form(signed_in
 
 # --- The HMAC secret is write-only --------------------------------------------------------------------
 
-def test_the_hmac_secret_is_never_rendered_and_only_shown_as_set(signed_in, app, credential):
+def test_the_hmac_secret_is_never_rendered_and_only_shown_as_set(signed_in, app, credential, in_app):
     signed_in.get("/webhooks/custom/new")
     response = signed_in.post("/webhooks/custom/new", inbound_form(credential, hmac_secret=SECRET))
     created = webhook_named(app, "RCS inbound")
     assert created.hmac_secret == SECRET
-    with app.app_context(), database.connection_context():
+    with in_app():
         stored = database.execute_sql("SELECT hmac_secret FROM custom_webhook").fetchone()[0]
     assert SECRET not in stored  # encrypted at rest
     for url in (response.headers["Location"], "/webhooks/custom", f"/webhooks/custom/{created.id}/delete",

@@ -127,8 +127,8 @@ def test_events_accepted_unsigned_are_flagged(signed_in, app, credential):
     assert "unsigned" not in signed_row
 
 
-def test_a_custom_webhook_event_names_its_webhook(signed_in, app, credential):
-    with app.app_context(), database.connection_context(), database.atomic():
+def test_a_custom_webhook_event_names_its_webhook(signed_in, credential, in_app):
+    with in_app(), database.atomic():
         webhook = CustomWebhook.create(name="RCS feedback", name_key="rcs feedback", type="feedback",
                                        sandbox=sandbox_named("prod"), payload="{}")
         messages.record_status(sandbox=sandbox_named("prod"), message_sid="ref-42", status="delivered",
@@ -348,8 +348,8 @@ def test_the_poll_stays_in_the_sandbox_of_its_page(signed_in, app, credential):
     assert response.status_code == 204 and response.headers["HX-Refresh"] == "true"
 
 
-def test_a_bad_cursor_is_a_400_and_without_htmx_the_poll_is_the_page(signed_in, app, credential):
-    with app.app_context(), database.connection_context():
+def test_a_bad_cursor_is_a_400_and_without_htmx_the_poll_is_the_page(signed_in, credential, in_app):
+    with in_app():
         prod = sandbox_named("prod").id
     assert signed_in.htmx_get(f"/events/new?after=abc&sandbox={prod}").status_code == 400
     assert signed_in.htmx_get(f"/events/new?sandbox={prod}").status_code == 400
@@ -418,9 +418,9 @@ def test_the_timeline_expands_in_the_table_as_the_row_it_replaces(signed_in, app
     assert other.lstrip().startswith('<section id="message-timeline"') and "onmouseover" not in other
 
 
-def test_a_message_sent_without_callbacks_yet(signed_in, app, credential):
+def test_a_message_sent_without_callbacks_yet(signed_in, credential, in_app):
     sid = new_sid("SM")
-    with app.app_context(), database.connection_context():
+    with in_app():
         messages.record_sent(credential=credential, sandbox=sandbox_named("prod"), message_sid=sid,
                              to_number="+886922222222", status="accepted")
     page = text(signed_in.get(f"/events/messages/{sid}"))

@@ -4,7 +4,6 @@ import pytest
 
 from tests.support.factories import make_credential
 from tests.support.html import field_error, text
-from wizard.db import database
 from wizard.models import ApiCredential, ChannelConfiguration, CredentialNumber
 
 
@@ -24,8 +23,8 @@ CONSOLE = {name: "y" for name in ("sender_created", "sender_tested", "sender_sub
                                   "sender_in_pool")}
 
 
-def test_the_whole_rcs_flow_with_the_preset_ends_with_an_active_channel(signed_in, app, fake_twilio,
-                                                                          twilio_credential):
+def test_the_whole_rcs_flow_with_the_preset_ends_with_an_active_channel(signed_in, fake_twilio,
+                                                                          twilio_credential, in_app):
     base = start(signed_in)
     signed_in.get(f"{base}/register")
     response = signed_in.post(f"{base}/register", {"twilio_credential": str(twilio_credential), **CONSOLE,
@@ -59,7 +58,7 @@ def test_the_whole_rcs_flow_with_the_preset_ends_with_an_active_channel(signed_i
     assert "RCS_Marketing" in review and "answered 2xx" in review
     response = signed_in.post(f"{base}/review")
     assert response.status_code == 303
-    with app.app_context(), database.connection_context():
+    with in_app():
         custom = ApiCredential.get(ApiCredential.vendor == "custom")
         assert custom.auth_type == "basic" and custom.verification_state == "verified"
         assert fake_twilio.auth_token in custom.auth_secrets  # decrypted on read; encrypted at rest

@@ -10,7 +10,7 @@ from wizard.db import database
 from wizard.models import ApiCredential, AuditEntry, CredentialNumber, GuidedRun
 
 
-def test_the_whole_flow_creates_a_verified_credential(signed_in, app, fake_twilio):
+def test_the_whole_flow_creates_a_verified_credential(signed_in, fake_twilio, in_app):
     first = walk_to(signed_in, fake_twilio, upto="review")
     review = text(signed_in.get(step_url(first, "review")))
     assert "Twilio prod" in review and fake_twilio.account_name in review
@@ -19,7 +19,7 @@ def test_the_whole_flow_creates_a_verified_credential(signed_in, app, fake_twili
     assert response.status_code == 303
     done = text(signed_in.get(response.headers["Location"]))
     assert "API credential Twilio prod created" in done
-    with app.app_context(), database.connection_context():
+    with in_app():
         credential = ApiCredential.get()
         assert credential.auth_token == fake_twilio.auth_token
         assert credential.verification_state == "verified"
@@ -176,23 +176,23 @@ def test_two_runs_do_not_collide_and_are_listed_to_resume(signed_in, fake_twilio
     assert "First run" in page and "Second run" in page and page.count("Resume") == 2
 
 
-def test_discard_a_run(signed_in, app, fake_twilio):
+def test_discard_a_run(signed_in, fake_twilio, in_app):
     first = walk_to(signed_in, fake_twilio, upto="account", name="Throwaway")
     discard = first.rsplit("/", 1)[0] + "/discard"
     assert "Discard this setup?" in text(signed_in.get(discard))
     assert signed_in.post(discard).headers["Location"] == "/setup"
-    with app.app_context(), database.connection_context():
+    with in_app():
         assert GuidedRun.select().count() == 0
 
 
-def test_the_draft_keeps_the_token_encrypted(signed_in, app, fake_twilio):
+def test_the_draft_keeps_the_token_encrypted(signed_in, fake_twilio, in_app):
     walk_to(signed_in, fake_twilio, upto="messaging_service")
-    with app.app_context(), database.connection_context():
+    with in_app():
         raw = database.execute_sql("SELECT draft FROM guided_run").fetchone()[0]
     assert fake_twilio.auth_token not in raw and fake_twilio.account_sid not in raw
 
 
-def test_finish_returns_to_a_step_that_no_longer_validates(signed_in, app, fake_twilio):
+def test_finish_returns_to_a_step_that_no_longer_validates(signed_in, app, fake_twilio, in_app):
     first = walk_to(signed_in, fake_twilio, upto="review", name="Taken later")
     from tests.support.factories import make_credential
 
@@ -202,7 +202,7 @@ def test_finish_returns_to_a_step_that_no_longer_validates(signed_in, app, fake_
     page = text(signed_in.get(response.headers["Location"]))
     assert "An API credential with this name already exists." in page
     assert "“Vendor and name” needs your attention before you can finish." in page
-    with app.app_context(), database.connection_context():
+    with in_app():
         assert ApiCredential.select().count() == 1 and CredentialNumber.select().count() == 0
 
 
@@ -227,12 +227,12 @@ def test_sandbox_names_are_escaped_in_the_numbers_step(signed_in, app, fake_twil
     assert "&lt;b&gt;bold&lt;/b&gt;" in page
 
 
-def test_vendor_custom_leads_to_the_custom_credential_page(signed_in, app):
+def test_vendor_custom_leads_to_the_custom_credential_page(signed_in, in_app):
     first = start(signed_in)
     signed_in.get(first)
     response = signed_in.post(first, {"vendor": "custom", "name": "Acme SMS"})
     assert response.status_code == 303
     assert response.headers["Location"] == "/credentials/custom/new?name=Acme+SMS"
     assert 'value="Acme SMS"' in text(signed_in.get(response.headers["Location"]))
-    with app.app_context(), database.connection_context():
+    with in_app():
         assert GuidedRun.select().count() == 0  # this run ended there

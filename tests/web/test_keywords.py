@@ -55,12 +55,12 @@ def test_respond_to_help_and_to_nothing(app, credential):
     assert register(app) == (None, [])  # neither touches the register
 
 
-def test_a_repeated_stop_keeps_since_and_adds_to_the_history(app, credential):
+def test_a_repeated_stop_keeps_since_and_adds_to_the_history(app, credential, in_app):
     inbound(app, credential, "STOP", "SM020")
-    with app.app_context(), database.connection_context():
+    with in_app():
         since = Consent.get().since
     inbound(app, credential, "unsubscribe", "SM021")
-    with app.app_context(), database.connection_context():
+    with in_app():
         assert Consent.get().since == since
     assert register(app)[1] == [("opted_out", "STOP (SM020)"), ("opted_out", "UNSUBSCRIBE (SM021)")]
 
@@ -167,7 +167,7 @@ def test_a_sandbox_without_twilio_numbers_says_where_to_add_one(signed_in):
     assert "No Twilio API credential has a number in sandbox prod yet." in text(signed_in.get("/keywords"))
 
 
-def test_saving_the_settings_the_first_time_stores_the_defaults(signed_in, app, credential):
+def test_saving_the_settings_the_first_time_stores_the_defaults(signed_in, app, credential, in_app):
     signed_in.get(f"/keywords?credential={credential}")
     response = signed_in.post(f"/keywords?credential={credential}", {
         "settings-default_reply": " 感謝您的訊息，我們會盡快回覆。 ", "settings-fuzzy_opt_out": "y",
@@ -175,7 +175,7 @@ def test_saving_the_settings_the_first_time_stores_the_defaults(signed_in, app, 
     assert response.status_code == 303
     assert response.headers["Location"] == f"/keywords?credential={credential}"
     assert rules_of(app, credential) == DEFAULTS
-    with app.app_context(), database.connection_context():
+    with in_app():
         saved = KeywordSettings.get()
         assert (saved.default_reply, saved.fuzzy_opt_out, saved.fuzzy_reply, saved.advanced_opt_out) == (
             "感謝您的訊息，我們會盡快回覆。", True, "Unsubscribed.", False)

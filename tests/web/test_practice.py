@@ -184,13 +184,13 @@ def test_messages_move_by_signed_callbacks_in_order(twilio):
 
 # --- practice sandboxes never reach the network ----------------------------------------------------
 
-def test_a_whole_practice_setup_sends_nothing_to_the_twilio_base_url(in_practice, signed_in, app, fake_twilio):
+def test_a_whole_practice_setup_sends_nothing_to_the_twilio_base_url(in_practice, signed_in, app, fake_twilio, in_app):
     """TWILIO_BASE_URL points at the recording fake; a practice sandbox must not reach it."""
     sandbox_id = in_practice
     assert app.config["TWILIO_BASE_URL"] == fake_twilio.base_url
     fake_twilio.clear_requests()
     credential_id = demo_sms_flow(signed_in, sandbox_id)
-    with app.app_context(), database.connection_context():
+    with in_app():
         number = CredentialNumber.get(CredentialNumber.credential == credential_id)
         assert ApiCredential.get_by_id(credential_id).account_name == DEMO_ACCOUNT.friendly_name
 
@@ -484,14 +484,15 @@ def test_status_callbacks_go_to_our_receiver_in_practice_even_without_a_public_u
 
 # --- Reset practice data ---------------------------------------------------------------------------
 
-def test_reset_removes_this_practice_sandboxs_data_and_touches_no_other(in_practice, signed_in, app, fake_twilio):
+def test_reset_removes_this_practice_sandboxs_data_and_touches_no_other(in_practice, signed_in, app, fake_twilio,
+                                                                       in_app):
     # prod: a credential, a channel configuration, events and consent of its own.
     prod_only = make_credential(app, fake_twilio, name="Prod only")
     make_channel_configuration(app, prod_only, name="Prod_SMS")
     # A credential used in both sandboxes: it stays, only its practice number goes.
     shared = make_credential(app, fake_twilio, name="Shared",
                              numbers={"prod": fake_twilio.service_numbers[1], "practice": DEMO_SERVICES[1].numbers[0]})
-    with app.app_context(), database.connection_context():
+    with in_app():
         prod = Sandbox.get(Sandbox.name == "prod")
         Consent.create(sandbox=prod, phone_number="+886900000001", state="opted_out")
         InboundMessage.create(sandbox=prod, credential=prod_only, message_sid="SM" + "1" * 32,
@@ -526,7 +527,7 @@ def test_reset_removes_this_practice_sandboxs_data_and_touches_no_other(in_pract
     assert rows(app, GuidedRun) == []
     assert {c.name for c in rows(app, ApiCredential)} == {"Prod only", "Shared"}
     assert [n.phone_number for n in rows(app, CredentialNumber, credential=shared)] == [fake_twilio.service_numbers[1]]
-    with app.app_context(), database.connection_context():
+    with in_app():
         prod = Sandbox.get(Sandbox.name == "prod")
     assert [c.name for c in rows(app, ChannelConfiguration)] == ["Prod_SMS"]
     assert [c.phone_number for c in rows(app, Consent)] == ["+886900000001"]
@@ -575,8 +576,8 @@ def test_practice_setup_makes_sure_a_practice_sandbox_exists(app):
     assert [(s.name, s.is_practice) for s in rows(app, Sandbox)] == [("prod", False), ("practice", True)]
 
 
-def test_practice_setup_leaves_a_real_sandbox_named_practice_alone(app):
-    with app.app_context(), database.connection_context():
+def test_practice_setup_leaves_a_real_sandbox_named_practice_alone(app, in_app):
+    with in_app():
         Sandbox.create(name="practice", name_key="practice")
     result = app.test_cli_runner().invoke(args=["practice-setup"])
     assert "Created the practice sandbox practice 2" in result.output

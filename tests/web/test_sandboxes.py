@@ -36,13 +36,13 @@ def test_create_a_sandbox(signed_in, app):
         ("bad\x07name", "A sandbox name cannot contain control characters."),
     ],
 )
-def test_bad_sandbox_names_get_an_error_next_to_the_field(signed_in, app, name, message):
+def test_bad_sandbox_names_get_an_error_next_to_the_field(signed_in, name, message, in_app):
     signed_in.get("/sandboxes")
     for htmx in (False, True):
         response = signed_in.post("/sandboxes", {"name": name}, htmx=htmx)
         assert response.status_code == 422
         assert field_error(text(response), "name") == message
-    with app.app_context(), database.connection_context():
+    with in_app():
         assert Sandbox.select().count() == 1
 
 
@@ -110,7 +110,7 @@ def test_the_only_sandbox_cannot_be_deleted(signed_in, app):
 
 
 @pytest.fixture
-def something_that_uses_sandboxes(app):
+def something_that_uses_sandboxes(in_app):
     """A table with a foreign key to Sandbox, as later configuration objects have."""
 
     class Widget(BaseModel):
@@ -121,7 +121,7 @@ def something_that_uses_sandboxes(app):
         def __str__(self):
             return self.name
 
-    with app.app_context(), database.connection_context():
+    with in_app():
         database.create_tables([Widget])
     yield Widget
     Widget._meta.remove_ref(Widget.sandbox)  # the model is this test's only
@@ -129,11 +129,11 @@ def something_that_uses_sandboxes(app):
 
 def test_a_sandbox_in_use_cannot_be_deleted_and_the_refusal_names_the_user(
     signed_in, app, something_that_uses_sandboxes
-):
+, in_app):
     signed_in.get("/sandboxes")
     signed_in.post("/sandboxes", {"name": "dev"})
     dev = sandbox_named(app, "dev")
-    with app.app_context(), database.connection_context():
+    with in_app():
         something_that_uses_sandboxes.create(name="Spring sale", sandbox=dev)
     response = signed_in.post(f"/sandboxes/{dev.id}/delete")
     assert response.status_code == 303

@@ -46,7 +46,7 @@ def database_text(app) -> str:
         return "\n".join(rows)
 
 
-def test_the_auth_token_never_leaves_the_server(signed_in, app, fake_twilio, caplog):
+def test_the_auth_token_never_leaves_the_server(signed_in, app, fake_twilio, caplog, in_app):
     token = fake_twilio.auth_token
     with caplog.at_level(logging.DEBUG):
         first = walk_to(signed_in, fake_twilio, upto="review")
@@ -56,7 +56,7 @@ def test_the_auth_token_never_leaves_the_server(signed_in, app, fake_twilio, cap
         signed_in.get("/webhooks")
         from wizard.models import ApiCredential
 
-        with app.app_context(), database.connection_context():
+        with in_app():
             credential = ApiCredential.get(ApiCredential.name == "Twilio prod")
         signed_in.post(f"/webhooks/twilio/{credential.id}/security", {"secondary_auth_token": SECONDARY})
         pages = crawl(signed_in)

@@ -17,9 +17,9 @@ INBOUND = {"MessageSid": "SM" + "a" * 32, "AccountSid": "AC" + "0" * 32, "Messag
 
 
 @pytest.fixture
-def number(app, fake_twilio):
+def number(app, fake_twilio, in_app):
     credential_id = make_credential(app, fake_twilio)
-    with app.app_context(), database.connection_context():
+    with in_app():
         return CredentialNumber.get(CredentialNumber.credential == credential_id)
 
 
@@ -72,8 +72,8 @@ def test_unsigned_or_badly_signed_requests_are_refused_and_nothing_is_stored(app
     assert fake_twilio.auth_token not in caplog.text
 
 
-def test_log_only_accepts_unsigned_requests_and_flags_them(app, number, fake_twilio):
-    with app.app_context(), database.connection_context():
+def test_log_only_accepts_unsigned_requests_and_flags_them(app, number, fake_twilio, in_app):
+    with in_app():
         number.credential.webhook_log_only = True
         number.credential.save()
     response = app.test_client().post(f"/hooks/twilio/{number.webhook_key}/inbound", data=INBOUND)
@@ -81,9 +81,9 @@ def test_log_only_accepts_unsigned_requests_and_flags_them(app, number, fake_twi
     assert rows(app, InboundMessage)[0].signed is False
 
 
-def test_the_secondary_token_is_accepted_during_rotation(app, number, fake_twilio):
+def test_the_secondary_token_is_accepted_during_rotation(app, number, fake_twilio, in_app):
     new_token = "b" * 32
-    with app.app_context(), database.connection_context():
+    with in_app():
         number.credential.secondary_auth_token = new_token
         number.credential.save()
     path = f"/hooks/twilio/{number.webhook_key}/inbound"
@@ -195,7 +195,7 @@ def test_apply_to_twilio_shows_twilios_error(signed_in, number, fake_twilio):
     assert "Twilio error 20404" in text(response)
 
 
-def test_webhook_security_settings(signed_in, app, number):
+def test_webhook_security_settings(signed_in, number, in_app):
     signed_in.get("/webhooks")
     signed_in.post(f"/webhooks/twilio/{number.credential_id}/security", {"secondary_auth_token": "nothex"})
     assert "The secondary Auth Token must be 32 hex digits." in text(signed_in.get("/webhooks"))
@@ -203,6 +203,6 @@ def test_webhook_security_settings(signed_in, app, number):
                    {"secondary_auth_token": "d" * 32, "webhook_log_only": "y"})
     page = text(signed_in.get("/webhooks"))
     assert "d" * 32 not in page and "One is stored; leave blank to keep it." in page
-    with app.app_context(), database.connection_context():
+    with in_app():
         credential = CredentialNumber.get_by_id(number.id).credential
         assert credential.secondary_auth_token == "d" * 32 and credential.webhook_log_only
