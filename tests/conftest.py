@@ -1,59 +1,62 @@
 """Shared fixtures: a fresh database per test (SQLite, or PostgreSQL when DATABASE_URL says
-so), the app, a test client that speaks CSRF like a browser, and a signed-in admin."""
+so; migrated once per session, copied per test: tests/support/database.py), the app, a test
+client that speaks CSRF like a browser, a live server, and a signed-in admin."""
+import contextlib
 import os
-import re
-import uuid
 
-import peewee
 import pytest
-from cryptography.fernet import Fernet
-from playhouse.db_url import connect
 
 from app import create_app
-from wizard.core.migrations import apply_migrations
+from tests.support.app import ADMIN_EMAIL, ADMIN_PASSWORD, ENCRYPTION_KEY, BrowserLikeClient, create_admin
+from tests.support.browser import LiveServer
+from tests.support.database import database_server
+from wizard import db as wizard_db
+from wizard.db import database
 
-pytest_plugins = ["tests.fake_twilio", "tests.browser", "tests.provider_endpoints"]
-
-ADMIN_EMAIL = "admin@example.com"
-ADMIN_PASSWORD = "correct horse battery"
-ENCRYPTION_KEY = Fernet.generate_key().decode()
+pytest_plugins = ["tests.support.fake_twilio", "tests.support.provider_endpoints"]
 
 
-def _fresh_postgres(url: str) -> tuple[str, str]:
-    """A schema of its own for this test, dropped afterwards: tests never see each other's rows."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    db = connect(url)
-    db.execute_sql(f'CREATE SCHEMA "{schema}"')
-    db.close()
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options=-csearch_path%3D{schema}", schema
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    """This session's test databases; the migrated template is made on first use."""
+    server = database_server(os.environ.get("DATABASE_URL", ""), tmp_path_factory.mktemp("databases"))
+    yield server
+    server.close()
 
 
 @pytest.fixture
-def database_url(tmp_path):
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        scoped, schema = _fresh_postgres(url)
-        yield scoped
-        db = connect(url)
-        db.execute_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        db.close()
-    else:
-        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+def opened_pools(monkeypatch):
+    """Every connection pool the test opens (the app's, a second app's, a test's own)."""
+    opened = []
+    open_database = wizard_db.open_database
+
+    def open_and_remember(url):
+        db = open_database(url)
+        opened.append(db)
+        return db
+
+    monkeypatch.setattr(wizard_db, "open_database", open_and_remember)
+    return opened
 
 
-def open_test_database(url: str) -> peewee.Database:
-    from wizard.core.db import open_database
-
-    return open_database(url)
+def _database(databases, opened_pools, tmp_path, migrated):
+    url = databases.create(tmp_path, migrated=migrated)
+    yield url
+    for db in opened_pools:
+        db.close_all()  # before the drop: PostgreSQL won't drop a database in use
+    databases.drop(url)
 
 
 @pytest.fixture
-def migrated_url(database_url):
-    db = open_test_database(database_url)
-    apply_migrations(db)
-    db.close()
-    return database_url
+def database_url(databases, opened_pools, tmp_path):
+    """An empty database of the test's own."""
+    yield from _database(databases, opened_pools, tmp_path, migrated=False)
+
+
+@pytest.fixture
+def migrated_url(databases, opened_pools, tmp_path):
+    """A database of the test's own, as the migrations leave it (a copy of the session's template)."""
+    yield from _database(databases, opened_pools, tmp_path, migrated=True)
 
 
 @pytest.fixture
@@ -66,6 +69,7 @@ def config(migrated_url, tmp_path, fake_twilio):
         "PUBLIC_BASE_URL": "",
         "TWILIO_BASE_URL": fake_twilio.base_url,  # the real twilio client, answered on 127.0.0.1
         "ALLOW_PRIVATE_PROVIDER_URLS": True,  # test providers listen on 127.0.0.1
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",  # scrypt costs 0.2 s a hash: too dear for every sign-in
     }
 
 
@@ -76,64 +80,31 @@ def app(config, tmp_path):
     yield app
 
 
-class BrowserLikeClient:
-    """Flask's test client plus the CSRF token a browser would have read from the page."""
+@pytest.fixture
+def in_app(app):
+    """`with in_app():` runs its block in the app's context with a database connection open.
 
-    TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+    A block, not the whole test: a test client request inside an app context already pushed
+    would share that context (and its `g`) instead of getting its own, as in production.
+    """
+    @contextlib.contextmanager
+    def entered():
+        with app.app_context(), database.connection_context():
+            yield
 
-    def __init__(self, client):
-        self.client = client
-        self.token = None
+    return entered
 
-    def __getattr__(self, name):
-        return getattr(self.client, name)
 
-    def get(self, *args, **kwargs):
-        response = self.client.get(*args, **kwargs)
-        self._remember_token(response)
-        return response
-
-    def _remember_token(self, response):
-        match = self.TOKEN.search(response.get_data(as_text=True))
-        if match:
-            self.token = match.group(1) or match.group(2)
-
-    def post(self, url, data=None, htmx=False, csrf=True, **kwargs):
-        """POST a form; with csrf=True the token of the last page read is sent along."""
-        data = dict(data or {})
-        headers = dict(kwargs.pop("headers", {}))
-        if csrf:
-            if self.token is None:
-                self.get("/login")
-            if htmx:
-                headers["X-CSRFToken"] = self.token
-            else:
-                data.setdefault("csrf_token", self.token)
-        if htmx:
-            headers["HX-Request"] = "true"
-        response = self.client.post(url, data=data, headers=headers, **kwargs)
-        self._remember_token(response)
-        return response
-
-    def htmx_get(self, url, **kwargs):
-        headers = {"HX-Request": "true", **kwargs.pop("headers", {})}
-        return self.get(url, headers=headers, **kwargs)
+@pytest.fixture
+def live_server(app):
+    """The app served on 127.0.0.1 in a thread, for Chromium and for tests that call it over HTTP."""
+    with LiveServer(app) as server:
+        yield server
 
 
 @pytest.fixture
 def client(app):
     return BrowserLikeClient(app.test_client())
-
-
-def create_admin(app, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
-    from wizard.core.db import database
-    from wizard.core.models import User
-
-    with app.app_context(), database.connection_context():
-        user = User(email=email)
-        user.set_password(password)
-        user.save()
-        return user.id
 
 
 @pytest.fixture

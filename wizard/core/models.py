@@ -4,6 +4,7 @@ import json
 import secrets
 
 import peewee
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -56,7 +57,9 @@ class User(BaseModel):
         return self.email
 
     def set_password(self, password: str):
-        self.password_hash = generate_password_hash(password)
+        # PASSWORD_HASH_METHOD is for tests (a cheap hash); unset, werkzeug's default (scrypt).
+        method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+        self.password_hash = generate_password_hash(password, method) if method else generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -1,0 +1,44 @@
+"""Browser fixtures: one Chromium for the session, and a fresh browser context (its own cookies
+and storage) on the test's live server (tests/conftest.py) for each test."""
+import os
+
+import pytest
+
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, new_page
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/test, which installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    context, page = new_page(chromium, live_server, javascript=True)
+    page.javascript = True
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def page_without_js(chromium, live_server):
+    context, page = new_page(chromium, live_server, javascript=False)
+    page.javascript = False
+    yield page
+    context.close()
+
+
+@pytest.fixture(params=[True, False], ids=["js", "nojs"])
+def any_page(request, chromium, live_server):
+    """The same walk, once with JavaScript (htmx) and once without."""
+    context, page = new_page(chromium, live_server, javascript=request.param)
+    page.javascript = request.param
+    yield page
+    context.close()

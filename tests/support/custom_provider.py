@@ -1,0 +1,49 @@
+"""Custom provider credentials: settings aimed at a local endpoint (tests/support/provider_endpoints.py),
+and a credential saved as the page would have saved it."""
+from tests.support.queries import sandbox_id
+from wizard.custom_provider import ProviderSettings, send
+from wizard.db import database
+from wizard.models import ApiCredential, CredentialNumber
+
+TO, FROM = "+14155550123", "+14155550101"
+ACCOUNT_SID = "AC" + "1" * 32
+SERVICE_SID = "MG" + "2" * 32
+PUBLIC_ONLY = "A provider URL must reach the public internet (an operator can allow private addresses with " \
+              "ALLOW_PRIVATE_PROVIDER_URLS=1)."
+API_KEY = "ak-live-7f3c9e1d5b2a4c6e8f0a1b3c"
+JSON_TEMPLATE = '{\n  "from": "{{fromNumber}}",\n  "to": "{{toNumber}}",\n  "text": "{{message}}"\n}'
+SENDER = "+14155550101"
+
+
+def settings_for(endpoint, auth_type, auth_settings=None, auth_secrets=None, path="/send", **fields):
+    return ProviderSettings(name="Local provider", provider_name="Local", provider_url=endpoint.url(path),
+                            auth_type=auth_type, auth_settings=auth_settings or {}, auth_secrets=auth_secrets or {},
+                            payload_template=fields.pop("payload_template", JSON_TEMPLATE), **fields)
+
+
+def send_local(settings, message="Hello", **kwargs):
+    return send(settings, TO, FROM, message, allow_private=True, **kwargs)
+
+
+def oauth_settings(endpoint, **changes):
+    fields = {"oauth_token_url": endpoint.url("/oauth/token"), "oauth_client_id": "client id/1",
+              "oauth_scope": "messages:send"}
+    return settings_for(endpoint, "oauth2", {**fields, **changes}, {"oauth_client_secret": "se:cret&1"})
+
+
+def make_custom(app, endpoint=None, name="Local provider", numbers=None, **fields) -> int:
+    """A saved custom credential with an API key, as the page would have saved it."""
+    settings = ProviderSettings(
+        name=name, provider_name=fields.pop("provider_name", "Local"),
+        provider_url=fields.pop("provider_url", None) or endpoint.url("/send"),
+        auth_type=fields.pop("auth_type", "api_key"),
+        auth_settings=fields.pop("auth_settings", {"api_key_header": "X-API-Key"}),
+        auth_secrets=fields.pop("auth_secrets", {"api_key": API_KEY}),
+        headers=fields.pop("headers", [["X-Tenant", "acme"]]),
+        payload_format="json", payload_template=fields.pop("payload_template", JSON_TEMPLATE))
+    numbers = numbers if numbers is not None else {"prod": SENDER}
+    with app.app_context(), database.connection_context(), database.atomic():
+        credential = ApiCredential.create(**settings.to_columns(), **fields)
+        for sandbox_name, number in numbers.items():
+            CredentialNumber.create(credential=credential, sandbox=sandbox_id(app, sandbox_name), phone_number=number)
+        return credential.id

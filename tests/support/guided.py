@@ -1,0 +1,32 @@
+"""Walking the guided flow "Set up Twilio SMS/MMS" with the test client."""
+from tests.support.html import text
+
+
+def start(client) -> str:
+    client.get("/setup")
+    response = client.post("/setup/sms")
+    assert response.status_code == 303
+    return response.headers["Location"]  # the first step's URL
+
+
+def step_url(first_url: str, step: str) -> str:
+    return first_url.rsplit("/", 1)[0] + "/" + step
+
+
+def walk_to(client, fake, upto: str, name="Twilio prod") -> str:
+    """Go through the steps before `upto` with good input; return the first step's URL."""
+    first = start(client)
+    client.get(first)
+    steps = {
+        "credential": {"vendor": "twilio", "name": name},
+        "account": {"account_sid": fake.account_sid, "auth_token": fake.auth_token},
+        "messaging_service": {"messaging_service_sid": fake.service_sid},
+        "numbers": {"use_1": "y", "number_1": fake.service_numbers[0]},
+    }
+    for step, data in steps.items():
+        if step == upto:
+            break
+        response = client.post(step_url(first, step), data)
+        assert response.status_code == 303, text(response)
+        client.get(response.headers["Location"])
+    return first

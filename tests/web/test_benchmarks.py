@@ -1,0 +1,36 @@
+"""The benchmark scripts still run (their figures are read by people, never asserted)."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks import sms_flow, webhook_costs
+
+
+def test_the_sms_flow_benchmark_walks_every_step():
+    lines = []
+    rows = sms_flow.main(runs=2, out=lines.append)
+    assert set(rows) == {"credential", "account", "messaging_service", "numbers", "review"}
+    assert lines[-1].startswith("worst page p50")
+
+
+def test_the_webhook_benchmark_runs_against_gunicorn_and_counts_what_it_stored():
+    """A one-second run in its own process (the script sets its own environment)."""
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    run = subprocess.run([sys.executable, "benchmarks/webhooks.py", "--seconds", "1", "--connections", "4"],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert any(line.startswith("bare Flask endpoint") for line in lines)
+    signed_errors = re.search(r"signed status callback\s+\d+\s+[\d.]+\s+[\d.]+\s+(\d+)", run.stdout).group(1)
+    assert signed_errors == "0"  # every signed callback was answered 2xx
+    stored, sent = map(int, re.search(r"stored (\d+) of (\d+) sent", run.stdout).groups())
+    assert sent > 0 and stored >= sent  # nothing answered 2xx was lost
+
+
+def test_the_webhook_cost_breakdown_times_every_part():
+    rows = webhook_costs.main(requests=5, rounds=1, out=lambda line: None)
+    assert {"bare Flask endpoint (whole request)", "signed status callback (whole request)",
+            "signature check (parses the form too)", "group_commit(record_status), one thread"} <= set(rows)

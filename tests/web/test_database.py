@@ -1,0 +1,167 @@
+"""Persistence: versioned migrations that keep rows, SQLite settings, start-up errors, settings."""
+import fcntl
+import os
+import threading
+import time
+
+import peewee
+import pytest
+
+from app import create_app
+from tests.support.app import ENCRYPTION_KEY
+from tests.support.database import open_test_database
+from wizard import crypto
+from wizard import db as wizard_db
+from wizard.db import DatabaseUnavailable, database, group_commit
+from wizard.migrations import MIGRATIONS, apply_migrations, applied_versions, pending_migrations
+from wizard.models import Sandbox, User
+
+
+def test_a_database_made_by_an_older_version_upgrades_without_losing_rows(database_url):
+    db = open_test_database(database_url)
+    first = MIGRATIONS[0][0]
+    assert apply_migrations(db, upto=first) == [first]
+    with db.connection_context():
+        db.execute_sql(
+            "INSERT INTO user_account (email, password_hash, created_at) VALUES (%s, %s, %s)"
+            if isinstance(db, peewee.PostgresqlDatabase)
+            else "INSERT INTO user_account (email, password_hash, created_at) VALUES (?, ?, ?)",
+            ("old@example.com", "hash", "2026-01-01 00:00:00"),
+        )
+    assert pending_migrations(db) == [version for version, _ in MIGRATIONS[1:]]
+    assert apply_migrations(db) == [version for version, _ in MIGRATIONS[1:]]
+    database.initialize(db)
+    with db.connection_context():
+        old = User.get(User.email == "old@example.com")
+        assert old.language is None and old.sandbox is None  # the new columns arrived empty
+        assert [s.name for s in Sandbox.select()] == ["prod"]
+    assert apply_migrations(db) == []
+    assert applied_versions(db) == [version for version, _ in MIGRATIONS]
+
+
+def test_the_migrate_command_applies_pending_migrations(database_url):
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x", "ENCRYPTION_KEYS": ENCRYPTION_KEY})
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["migrate"])
+    assert result.exit_code == 0, result.output
+    assert "Applied: 0001_accounts_and_sandboxes" in result.output
+    assert "The database is up to date." in runner.invoke(args=["migrate"]).output
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
+    db = open_test_database(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    with db.connection_context():
+        assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_an_unreachable_database_stops_start_up_naming_database_url():
+    with pytest.raises(DatabaseUnavailable) as stopped:
+        create_app({"DATABASE_URL": "postgresql://nobody:hunter2@127.0.0.1:1/none",
+                    "SECRET_KEY": "x", "ENCRYPTION_KEYS": ENCRYPTION_KEY})
+    message = str(stopped.value)
+    assert "DATABASE_URL" in message and "127.0.0.1:1" in message
+    assert "hunter2" not in message
+
+
+def test_an_unknown_database_scheme_is_refused():
+    with pytest.raises(DatabaseUnavailable, match="DATABASE_URL must start with"):
+        create_app({"DATABASE_URL": "mysql://x@127.0.0.1/y", "SECRET_KEY": "x", "ENCRYPTION_KEYS": ENCRYPTION_KEY})
+
+
+def test_secrets_are_generated_into_the_instance_folder_once(tmp_path, monkeypatch, migrated_url):
+    from wizard.core import settings
+
+    for name in ("SECRET_KEY", "ENCRYPTION_KEYS"):
+        monkeypatch.delenv(name, raising=False)
+    first = settings.from_environment(str(tmp_path), given={"DATABASE_URL": migrated_url}, environ={})
+    second = settings.from_environment(str(tmp_path), given={"DATABASE_URL": migrated_url}, environ={})
+    assert len(first["SECRET_KEY"]) == 64 and first["SECRET_KEY"] == second["SECRET_KEY"]
+    assert first["ENCRYPTION_KEYS"] == second["ENCRYPTION_KEYS"]
+    assert oct(os.stat(tmp_path / "secret_key").st_mode & 0o777) == "0o600"
+    assert settings.from_environment(str(tmp_path), environ={"SECRET_KEY": "from-env"})["SECRET_KEY"] == "from-env"
+
+
+def test_secrets_at_rest_decrypt_with_any_listed_key_and_rotate(app):
+    from cryptography.fernet import Fernet
+
+    old_key, new_key = ENCRYPTION_KEY, Fernet.generate_key().decode()
+    with app.app_context():
+        token = crypto.encrypt("0123456789abcdef0123456789abcdef")
+        assert "0123456789abcdef" not in token
+        app.extensions["wizard.keys"] = crypto.parse_keys(f"{new_key},{old_key}")
+        assert crypto.decrypt(token) == "0123456789abcdef0123456789abcdef"
+        app.extensions["wizard.keys"] = crypto.parse_keys(new_key)
+        with pytest.raises(ValueError, match="ENCRYPTION_KEYS"):
+            crypto.decrypt(token)
+    with pytest.raises(SystemExit, match="not a Fernet key"):
+        crypto.parse_keys("not-a-key")
+
+
+def _sandbox_names(app):
+    with app.app_context(), database.connection_context():
+        return {s.name for s in Sandbox.select()}
+
+
+def test_group_commit_stores_a_whole_batch_and_fails_only_its_bad_write(app):
+    """Writes queued while the writer is busy commit together; a failing one fails alone."""
+    busy, release = threading.Event(), threading.Event()
+    results = {}
+
+    def blocking_write():
+        busy.set()
+        release.wait(10)
+        return Sandbox.create(name="first", name_key="first").name
+
+    def call(name, write):
+        with app.app_context():
+            try:
+                results[name] = group_commit(write)
+            except Exception as error:
+                results[name] = error
+
+    threads = [threading.Thread(target=call, args=("first", blocking_write))]
+    threads[0].start()
+    assert busy.wait(10)  # the writer is inside the first batch: the next ones queue up
+    for i in range(8):
+        name = f"batch-{i}"
+        threads.append(threading.Thread(target=call, args=(name, lambda n=name: Sandbox.create(name=n, name_key=n).name)))
+    # "PROD" is taken (case-folded): this write fails
+    threads.append(threading.Thread(target=call, args=("duplicate", lambda: Sandbox.create(name="PROD", name_key="prod"))))
+    for thread in threads[1:]:
+        thread.start()
+    writer = next(w for w in wizard_db._group_commits.values() if w.app is app)
+    deadline = time.monotonic() + 10
+    while writer.queue.qsize() < 9 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert writer.queue.qsize() == 9
+    release.set()
+    for thread in threads:
+        thread.join(15)
+    assert isinstance(results["duplicate"], peewee.IntegrityError)
+    assert {results[f"batch-{i}"] for i in range(8)} == {f"batch-{i}" for i in range(8)}
+    assert results["first"] == "first"
+    assert _sandbox_names(app) >= {"first", *(f"batch-{i}" for i in range(8))}
+
+
+def test_sqlite_writers_queue_on_the_writer_lock_file(config, tmp_path):
+    """The writer thread of every worker process waits for the lock file, not SQLite's sleeps."""
+    url = f"sqlite:///{tmp_path / 'writers.sqlite3'}"
+    db = open_test_database(url)
+    apply_migrations(db)
+    db.close()
+    app = create_app({**config, "DATABASE_URL": url})
+    done = threading.Event()
+
+    def write():
+        with app.app_context():
+            group_commit(lambda: Sandbox.create(name="queued", name_key="queued"))
+        done.set()
+
+    with open(tmp_path / "writers.sqlite3-writer.lock", "a") as other_process:
+        fcntl.flock(other_process, fcntl.LOCK_EX)
+        threading.Thread(target=write, daemon=True).start()
+        assert not done.wait(0.5)  # waits while another process's writer holds the lock
+        fcntl.flock(other_process, fcntl.LOCK_UN)
+    assert done.wait(10)
+    assert "queued" in _sandbox_names(app)
