@@ -21,8 +21,8 @@ from cryptography.fernet import Fernet  # noqa: E402
 from app import create_app  # noqa: E402
 from tests.support.app import ADMIN_EMAIL, ADMIN_PASSWORD, BrowserLikeClient, create_admin  # noqa: E402
 from tests.support.fake_twilio import FakeTwilio  # noqa: E402
-from wizard.db import open_database  # noqa: E402
-from wizard.migrations import apply_migrations  # noqa: E402
+from wizard.core.db import open_database  # noqa: E402
+from wizard.core.migrations import apply_migrations  # noqa: E402
 
 
 def timed(call):

@@ -10,8 +10,8 @@ from app import create_app
 from tests.support.app import ADMIN_EMAIL, ADMIN_PASSWORD, ENCRYPTION_KEY, BrowserLikeClient, create_admin
 from tests.support.browser import LiveServer
 from tests.support.database import database_server
-from wizard import db as wizard_db
-from wizard.db import database
+from wizard.core import db as wizard_db
+from wizard.core.db import database
 
 pytest_plugins = ["tests.support.fake_twilio", "tests.support.provider_endpoints"]
 

@@ -9,9 +9,9 @@ from playwright.sync_api import expect
 from tests.support.browser import assert_not_reloaded, htmx_settled, mark_page, sign_in_as_new_admin
 from tests.support.factories import make_credential
 from tests.support.fake_twilio import new_sid
-from wizard import messages
-from wizard.db import database
-from wizard.models import Sandbox
+from wizard.core.db import database
+from wizard.core.models import Sandbox
+from wizard.messaging import store as messages
 
 # Polls run every 2 seconds; give a few of them.
 LIVE_TIMEOUT = 8_000

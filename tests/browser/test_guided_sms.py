@@ -8,7 +8,8 @@ from tests.support.browser import htmx_settled, sign_in
 from tests.support.factories import make_credential
 
 TEXT = {
-    "en": {"start": "Start", "next": "Next", "submit": "Submit", "duplicate": "An API credential with this name already exists.",
+    "en": {"start": "Start", "next": "Next", "submit": "Submit",
+           "duplicate": "An API credential with this name already exists.",
            "created": "API credential Twilio staging created", "e164": "Enter the number in E.164 format",
            "sid": "An Account SID starts with AC.", "review": "Review and submit"},
     "zh_Hant": {"start": "開始", "next": "下一步", "submit": "提交", "duplicate": "已有相同名稱的 API 認證。",

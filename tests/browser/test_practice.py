@@ -15,10 +15,10 @@ from playwright.sync_api import expect
 from tests.support.app import create_admin
 from tests.support.browser import assert_not_reloaded, htmx_settled, mark_page, sign_in
 from tests.support.factories import make_credential
-from wizard import practice
-from wizard.db import database
-from wizard.models import CredentialNumber, Sandbox
-from wizard.twilio_simulator import DEMO_ACCOUNT, DEMO_SERVICES, PRACTICE_PHONE
+from wizard.core.db import database
+from wizard.core.models import CredentialNumber, Sandbox
+from wizard.providers import transport as practice
+from wizard.providers.twilio.simulator import DEMO_ACCOUNT, DEMO_SERVICES, PRACTICE_PHONE
 
 DEMO_NUMBER = DEMO_SERVICES[0].numbers[0]
 CONSOLE_ITEMS = ("sender_created", "sender_tested", "sender_submitted", "sender_approved", "sender_in_pool")

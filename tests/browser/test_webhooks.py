@@ -5,7 +5,7 @@ from twilio.request_validator import RequestValidator
 
 from tests.support.app import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
 from tests.support.factories import make_credential
-from wizard.models import CredentialNumber
+from wizard.core.models import CredentialNumber
 
 
 def test_a_signed_stop_shows_up_live_and_opts_the_number_out(page, app, fake_twilio, live_server, in_app):

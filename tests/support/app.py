@@ -54,8 +54,8 @@ class BrowserLikeClient:
 
 
 def create_admin(app, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
-    from wizard.db import database
-    from wizard.models import User
+    from wizard.core.db import database
+    from wizard.core.models import User
 
     with app.app_context(), database.connection_context():
         user = User(email=email)

@@ -1,9 +1,11 @@
 """Custom provider credentials: settings aimed at a local endpoint (tests/support/provider_endpoints.py),
 and a credential saved as the page would have saved it."""
 from tests.support.queries import sandbox_id
-from wizard.custom_provider import ProviderSettings, send
-from wizard.db import database
-from wizard.models import ApiCredential, CredentialNumber
+from wizard.core.db import database
+from wizard.core.models import ApiCredential, CredentialNumber
+from wizard.providers.custom.http import send
+from wizard.providers.custom.settings import ProviderSettings
+from wizard.providers.transport import Transport
 
 TO, FROM = "+14155550123", "+14155550101"
 ACCOUNT_SID = "AC" + "1" * 32
@@ -13,6 +15,7 @@ PUBLIC_ONLY = "A provider URL must reach the public internet (an operator can al
 API_KEY = "ak-live-7f3c9e1d5b2a4c6e8f0a1b3c"
 JSON_TEMPLATE = '{\n  "from": "{{fromNumber}}",\n  "to": "{{toNumber}}",\n  "text": "{{message}}"\n}'
 SENDER = "+14155550101"
+NETWORK = Transport(practice=False)  # the network itself: no simulator, no TWILIO_BASE_URL
 
 
 def settings_for(endpoint, auth_type, auth_settings=None, auth_secrets=None, path="/send", **fields):
@@ -22,7 +25,7 @@ def settings_for(endpoint, auth_type, auth_settings=None, auth_secrets=None, pat
 
 
 def send_local(settings, message="Hello", **kwargs):
-    return send(settings, TO, FROM, message, allow_private=True, **kwargs)
+    return send(settings, TO, FROM, message, allow_private=True, transport=NETWORK, **kwargs)
 
 
 def oauth_settings(endpoint, **changes):

@@ -1,8 +1,8 @@
 """Custom-provider webhooks: the samples of an Inbound and a Feedback webhook, and a saved one."""
 import json
 
-from wizard.db import database
-from wizard.models import CustomWebhook, Sandbox
+from wizard.core.db import database
+from wizard.core.models import CustomWebhook, Sandbox
 
 PROD_NUMBER = "+14155550101"
 INBOUND_SAMPLE = json.dumps({

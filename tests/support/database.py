@@ -16,13 +16,13 @@ from playhouse.db_url import connect
 
 
 def open_test_database(url: str) -> peewee.Database:
-    from wizard.db import open_database
+    from wizard.core.db import open_database
 
     return open_database(url)
 
 
 def _migrate(url: str):
-    from wizard.migrations import apply_migrations
+    from wizard.core.migrations import apply_migrations
 
     db = open_test_database(url)
     apply_migrations(db)

@@ -1,7 +1,7 @@
 """A fake Twilio REST server on 127.0.0.1 for tests: the real twilio client talks to it
-through wizard.twilio_api.OriginRewritingHttpClient.
+through wizard.providers.twilio.client.OriginRewritingHttpClient.
 
-Twilio's behaviour is wizard.twilio_simulator.TwilioSimulator (practice sandboxes use the
+Twilio's behaviour is wizard.providers.twilio.simulator.TwilioSimulator (practice sandboxes use the
 same one in-process); this serves it over HTTP and seeds it with the tests' account.
 Tests change its state directly:
 

@@ -1,10 +1,10 @@
 """Inbound messages through keyword matching, and saved keyword rules."""
 import json
 
-from wizard.db import database
-from wizard.keywords import DEFAULT_REPLIES, respond
-from wizard.messages import inbound_from_twilio
-from wizard.models import ApiCredential, KeywordRule, KeywordSettings, Sandbox
+from wizard.core.db import database
+from wizard.core.models import ApiCredential, KeywordRule, KeywordSettings, Sandbox
+from wizard.messaging.keywords import DEFAULT_REPLIES, respond
+from wizard.messaging.store import inbound_from_twilio
 
 OPT_OUT = DEFAULT_REPLIES["opt_out"]
 OPT_IN = DEFAULT_REPLIES["opt_in"]

@@ -1,8 +1,8 @@
 """Reading rows back as the app stored them (each in an app context and connection of its own)."""
 import json
 
-from wizard.db import database
-from wizard.models import ApiCredential, AuditEntry, Sandbox
+from wizard.core.db import database
+from wizard.core.models import ApiCredential, AuditEntry, Sandbox
 
 
 def sandbox_id(app, name) -> int:

@@ -12,13 +12,29 @@ from urllib.parse import parse_qsl
 import jwt
 import pytest
 
-from tests.support.custom_provider import (ACCOUNT_SID, FROM, JSON_TEMPLATE, PUBLIC_ONLY, SERVICE_SID, TO,
-                                           oauth_settings, send_local, settings_for)
+from tests.support.custom_provider import (
+    ACCOUNT_SID,
+    FROM,
+    JSON_TEMPLATE,
+    NETWORK,
+    PUBLIC_ONLY,
+    SERVICE_SID,
+    TO,
+    oauth_settings,
+    send_local,
+    settings_for,
+)
 from tests.support.provider_endpoints import Answer, make_authority, oauth_token_route
-from wizard import custom_provider
-from wizard.custom_provider import (HMAC_TIMESTAMP_HEADER, MAX_ANSWER, REDACTED, ProviderError,
-                                    check_client_certificate, check_headers, check_template, check_url, prepare, redact,
-                                    render_payload, send, twilio_rcs_preset)
+from wizard.providers.custom.auth.hmac import HMAC_TIMESTAMP_HEADER
+from wizard.providers.custom.auth.mutual_tls import check_client_certificate
+from wizard.providers.custom.headers import check_headers, header_rows
+from wizard.providers.custom.http import send
+from wizard.providers.custom.payload import TemplateCheck, check_template, render_payload
+from wizard.providers.custom.presets import twilio_rcs_preset
+from wizard.providers.custom.request import prepare, redact
+from wizard.providers.custom.settings import MAX_ANSWER, REDACTED, TIMEOUT, ProviderError
+from wizard.providers.custom.urls import check_url
+from wizard.providers.transport import Transport
 
 
 def assert_received_as_prepared(endpoint, received, prepared):

@@ -3,10 +3,12 @@ Opt-Out, double opt-in, Chinese; no database."""
 import pytest
 
 from tests.support.keywords import HELP, OPT_IN, OPT_OUT, rule, settings
-from wizard.keywords import Match, default_rules, match, normalize, parse_keywords
+from wizard.keywords.forms import parse_keywords
+from wizard.messaging.keywords import Match, default_rules, match, normalize
 
 
-@pytest.mark.parametrize("body", ["STOP", "stop", "  Stop  ", "STOP.", "stop!", "STOP!!", "\tsToP\n", "“STOP”", "ＳＴＯＰ",
+@pytest.mark.parametrize("body", ["STOP", "stop", "  Stop  ", "STOP.", "stop!", "STOP!!", "\tsToP\n", "“STOP”",
+                                  "ＳＴＯＰ",
                                   "unsubscribe", "StopAll", "end", "Cancel?", "quit"])
 def test_opt_out_keywords_match_ignoring_case_space_and_punctuation(body):
     found = match(body, default_rules(), settings(), None)

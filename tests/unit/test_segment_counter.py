@@ -1,7 +1,7 @@
 """Verify SMS connection's segment counter: GSM-7 and UCS-2 messages, one segment or many."""
 import pytest
 
-from wizard.credentials import count_segments
+from wizard.credentials.segments import count_segments
 
 
 @pytest.mark.parametrize("body, characters, segments, encoding", [

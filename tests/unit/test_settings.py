@@ -5,7 +5,7 @@ from tests.support.app import ENCRYPTION_KEY
 
 
 def test_settings_come_from_the_environment(tmp_path):
-    from wizard import settings
+    from wizard.core import settings
 
     environ = {"SECRET_KEY": "k", "ENCRYPTION_KEYS": ENCRYPTION_KEY, "PUBLIC_BASE_URL": "https://x.example/",
                "TRUSTED_PROXIES": "2", "TWILIO_BASE_URL": "http://127.0.0.1:9/", "DATABASE_URL": "sqlite:///y"}

@@ -4,8 +4,8 @@ import socket
 import pytest
 
 from tests.support.fake_twilio import API_HOST, MESSAGING_HOST, new_sid
-from wizard import twilio_api
-from wizard.twilio_api import TwilioError
+from wizard.providers.twilio import client as twilio_api
+from wizard.providers.twilio.client import TwilioError
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import re
 
 from tests.support.app import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
 from tests.support.html import field_error, text
-from wizard.models import AuditEntry, FailedLogin, User
+from wizard.core.models import AuditEntry, FailedLogin, User
 
 
 def test_every_page_leads_to_first_run_while_no_admin_exists(client):

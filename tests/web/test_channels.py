@@ -7,8 +7,8 @@ import pytest
 
 from tests.support.factories import make_channel_configuration, make_credential
 from tests.support.html import field_error, text
-from wizard.db import database
-from wizard.models import ApiCredential, AuditEntry, ChannelConfiguration, Sandbox
+from wizard.core.db import database
+from wizard.core.models import ApiCredential, AuditEntry, ChannelConfiguration, Sandbox
 
 PROD_NUMBER = "+14155550101"
 

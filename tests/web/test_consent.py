@@ -9,8 +9,8 @@ import pytest
 from tests.support.factories import make_credential
 from tests.support.html import text
 from tests.support.keywords import inbound
-from wizard.db import database
-from wizard.models import Consent, ConsentEvent, Sandbox
+from wizard.core.db import database
+from wizard.core.models import Consent, ConsentEvent, Sandbox
 
 
 @pytest.fixture

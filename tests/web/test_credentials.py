@@ -12,8 +12,8 @@ from tests.support.fake_twilio import API_HOST, MESSAGING_HOST, new_sid, new_tok
 from tests.support.html import field_error, text
 from tests.support.network import closed_port_url
 from tests.support.queries import audit_entries, sandbox_id
-from wizard.db import database
-from wizard.models import ApiCredential, ChannelConfiguration, CredentialNumber
+from wizard.core.db import database
+from wizard.core.models import ApiCredential, ChannelConfiguration, CredentialNumber
 
 # --- helpers ----------------------------------------------------------------------------
 
@@ -203,7 +203,8 @@ def test_a_sandbox_whose_configuration_uses_the_credential_stays(signed_in, app,
     credential = make_credential(app, fake_twilio, numbers={"prod": "+14155550101", "dev": "+14155550102"})
     make_channel_configuration(app, credential, name="Dev_alerts", sandbox="dev")
     signed_in.get(f"/credentials/{credential}")
-    response = signed_in.post(f"/credentials/{credential}", edit_data(app, credential, numbers={"prod": "+14155550101"}))
+    response = signed_in.post(f"/credentials/{credential}",
+                              edit_data(app, credential, numbers={"prod": "+14155550101"}))
     assert response.status_code == 422
     assert "Channel configuration Dev_alerts sends through this credential in sandbox dev" in field_error(
         text(response), f"use_{sandbox_id(app, 'dev')}")
@@ -214,7 +215,8 @@ def test_a_new_number_is_followed_by_the_configurations_that_send_from_it(signed
                                                                           in_app):
     configuration = make_channel_configuration(app, credential)
     signed_in.get(f"/credentials/{credential}")
-    response = signed_in.post(f"/credentials/{credential}", edit_data(app, credential, numbers={"prod": "+14155550102"}))
+    response = signed_in.post(f"/credentials/{credential}",
+                              edit_data(app, credential, numbers={"prod": "+14155550102"}))
     assert response.status_code == 303
     assert "Channel configuration Marketing_SMS now sends from +14155550102." in text(signed_in.get("/credentials"))
     with in_app():
@@ -273,7 +275,8 @@ def test_at_least_one_sandbox_must_use_the_credential(signed_in, app, credential
 
 def test_a_number_not_on_the_account_is_refused(signed_in, app, fake_twilio, credential):
     signed_in.get(f"/credentials/{credential}")
-    response = signed_in.post(f"/credentials/{credential}", edit_data(app, credential, numbers={"prod": "+14155550000"}))
+    response = signed_in.post(f"/credentials/{credential}",
+                              edit_data(app, credential, numbers={"prod": "+14155550000"}))
     assert response.status_code == 422
     assert field_error(text(response), f"number_{sandbox_id(app, 'prod')}") == (
         "+14155550000 is not a phone number of this Twilio account.")
@@ -435,7 +438,8 @@ def test_delete_after_confirmation_without_javascript(signed_in, app, fake_twili
 
 def test_delete_with_htmx_removes_the_row_in_place(signed_in, app, fake_twilio, credential):
     page = text(signed_in.get("/credentials"))
-    assert f'hx-post="/credentials/{credential}/delete"' in page and 'hx-confirm="Delete API credential Main Twilio?"' in page
+    assert f'hx-post="/credentials/{credential}/delete"' in page
+    assert 'hx-confirm="Delete API credential Main Twilio?"' in page
     response = signed_in.post(f"/credentials/{credential}/delete", htmx=True)
     assert response.status_code == 200
     fragment = text(response)
@@ -472,7 +476,8 @@ def test_verify_sms_sends_through_the_messaging_service_and_shows_the_message(
     assert '<label for="message">Message</label>' in page and "0 characters · 0 segments" in page
     response = signed_in.post(f"/credentials/{credential}/verify", {"number": "+14155550123", "message": "Hello €"})
     assert response.status_code == 303
-    sent = fake_twilio.requests_matching("POST", API_HOST, f"/2010-04-01/Accounts/{fake_twilio.account_sid}/Messages.json")
+    sent = fake_twilio.requests_matching("POST", API_HOST,
+                                         f"/2010-04-01/Accounts/{fake_twilio.account_sid}/Messages.json")
     assert len(sent) == 1
     assert sent[0].form["To"] == "+14155550123" and sent[0].form["Body"] == "Hello €"
     assert sent[0].form["MessagingServiceSid"] == fake_twilio.service_sid

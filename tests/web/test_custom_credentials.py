@@ -1,7 +1,7 @@
 """Custom provider credentials on the API credentials page: the list beside Twilio ones, create
 and edit outside the RCS flow (the shared fields, header rows, auth type swap, live preview,
 sender numbers, optimistic locking), Send test request against a local HTTPS provider
-(tests/provider_endpoints.py), and delete. No response and no database byte shows a secret."""
+(tests/support/provider_endpoints.py), and delete. No response and no database byte shows a secret."""
 import html
 import json
 
@@ -14,9 +14,9 @@ from tests.support.html import field_error, text
 from tests.support.network import closed_port_url
 from tests.support.provider_endpoints import ProviderEndpoint, make_authority, oauth_token_route
 from tests.support.queries import audit_entries, sandbox_id, stored
-from wizard.custom_provider import REDACTED
-from wizard.db import database
-from wizard.models import ApiCredential, ChannelConfiguration, CredentialNumber, CustomWebhook
+from wizard.core.db import database
+from wizard.core.models import ApiCredential, ChannelConfiguration, CredentialNumber, CustomWebhook
+from wizard.providers.custom.settings import REDACTED
 
 NEW_KEY = "ak-live-0d9c8b7a6f5e4d3c2b1a0f9e"
 CLIENT_SECRET = "cs-9a8b7c6d5e4f3a2b1c0d"

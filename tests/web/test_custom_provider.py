@@ -8,35 +8,48 @@ from urllib.parse import quote_plus
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tests.support.custom_provider import (ACCOUNT_SID, FROM, JSON_TEMPLATE, PUBLIC_ONLY, SERVICE_SID, TO,
-                                           oauth_settings, send_local, settings_for)
+from tests.support.custom_provider import (
+    ACCOUNT_SID,
+    FROM,
+    JSON_TEMPLATE,
+    NETWORK,
+    PUBLIC_ONLY,
+    SERVICE_SID,
+    TO,
+    oauth_settings,
+    send_local,
+    settings_for,
+)
 from tests.support.provider_endpoints import make_authority, oauth_token_route
-from wizard import custom_provider
-from wizard.custom_provider import AUTH_TYPES, ProviderError, ProviderSettings, send, twilio_rcs_preset
-from wizard.db import database
-from wizard.forms import CustomCredentialForm, custom_credential_data
-from wizard.models import ApiCredential
+from wizard.core.db import database
+from wizard.core.models import ApiCredential
+from wizard.credentials.custom_forms import CustomCredentialForm, custom_credential_data
+from wizard.providers.custom import settings as custom_provider
+from wizard.providers.custom.auth import AUTH_TYPES
+from wizard.providers.custom.http import send
+from wizard.providers.custom.presets import twilio_rcs_preset
+from wizard.providers.custom.settings import ProviderError, ProviderSettings
 
 
 def test_send_refuses_unsafe_urls_before_connecting(provider_endpoint, app):
     settings = settings_for(provider_endpoint, "bearer", auth_secrets={"bearer_token": "t0k"})
     with pytest.raises(ProviderError, match="127.0.0.1 is a loopback address"):
-        send(settings, TO, FROM, "m", allow_private=False)
+        send(settings, TO, FROM, "m", allow_private=False, transport=NETWORK)
     settings.provider_url = settings.provider_url.replace("https://", "http://")
     with pytest.raises(ProviderError, match="Use an https:// URL"):
         send_local(settings)
     settings.provider_url = provider_endpoint.url(host="localhost")
     with pytest.raises(ProviderError, match="localhost resolves to 127.0.0.1, a loopback address"):
-        send(settings, TO, FROM, "m", allow_private=False)
+        send(settings, TO, FROM, "m", allow_private=False, transport=NETWORK)
     assert provider_endpoint.requests == []
     # In the app, ALLOW_PRIVATE_PROVIDER_URLS decides.
     settings.provider_url = provider_endpoint.url()
     app.config["ALLOW_PRIVATE_PROVIDER_URLS"] = False  # as in production
     with app.test_request_context():
         with pytest.raises(ProviderError, match="loopback"):
-            send(settings, TO, FROM, "m")
+            send(settings, TO, FROM, "m", transport=NETWORK)
         app.config["ALLOW_PRIVATE_PROVIDER_URLS"] = True
-        assert send(settings, TO, FROM, "m").status == 200
+        assert send(settings, TO, FROM, "m", transport=NETWORK).status == 200
     assert len(provider_endpoint.requests) == 1
 
 

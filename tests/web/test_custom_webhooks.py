@@ -16,9 +16,17 @@ import pytest
 from tests.support.custom_webhooks import FEEDBACK_SAMPLE, INBOUND_SAMPLE, PROD_NUMBER, make_webhook
 from tests.support.factories import make_credential
 from tests.support.html import field_error, text
-from wizard.db import database
-from wizard.models import (AuditEntry, Consent, ConsentEvent, CustomWebhook, InboundMessage, OutboundMessage, StatusEvent)
-from wizard.payload_shape import fill
+from wizard.core.db import database
+from wizard.core.models import (
+    AuditEntry,
+    Consent,
+    ConsentEvent,
+    CustomWebhook,
+    InboundMessage,
+    OutboundMessage,
+    StatusEvent,
+)
+from wizard.providers.custom.shape import fill
 
 SECRET = "shared-hmac-secret-8f3a2c"
 

@@ -10,11 +10,11 @@ import pytest
 from app import create_app
 from tests.support.app import ENCRYPTION_KEY
 from tests.support.database import open_test_database
-from wizard import crypto
-from wizard import db as wizard_db
-from wizard.db import DatabaseUnavailable, database, group_commit
-from wizard.migrations import MIGRATIONS, apply_migrations, applied_versions, pending_migrations
-from wizard.models import Sandbox, User
+from wizard.core import crypto
+from wizard.core import db as wizard_db
+from wizard.core.db import DatabaseUnavailable, database, group_commit
+from wizard.core.migrations import MIGRATIONS, applied_versions, apply_migrations, pending_migrations
+from wizard.core.models import Sandbox, User
 
 
 def test_a_database_made_by_an_older_version_upgrades_without_losing_rows(database_url):
@@ -125,9 +125,11 @@ def test_group_commit_stores_a_whole_batch_and_fails_only_its_bad_write(app):
     assert busy.wait(10)  # the writer is inside the first batch: the next ones queue up
     for i in range(8):
         name = f"batch-{i}"
-        threads.append(threading.Thread(target=call, args=(name, lambda n=name: Sandbox.create(name=n, name_key=n).name)))
+        threads.append(threading.Thread(target=call,
+                                        args=(name, lambda n=name: Sandbox.create(name=n, name_key=n).name)))
     # "PROD" is taken (case-folded): this write fails
-    threads.append(threading.Thread(target=call, args=("duplicate", lambda: Sandbox.create(name="PROD", name_key="prod"))))
+    threads.append(threading.Thread(target=call,
+                                    args=("duplicate", lambda: Sandbox.create(name="PROD", name_key="prod"))))
     for thread in threads[1:]:
         thread.start()
     writer = next(w for w in wizard_db._group_commits.values() if w.app is app)

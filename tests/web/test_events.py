@@ -1,6 +1,6 @@
 """The Events page: inbound messages and status callbacks of the current sandbox, filters,
 pages, the poll for new events, each message's status timeline, and the Waiting for the
-first event panel. Events are stored the way the receivers store them (wizard.messages)."""
+first event panel. Events are stored the way the receivers store them (wizard.messaging.store)."""
 import datetime
 import re
 
@@ -11,10 +11,11 @@ from tests.support.app import BrowserLikeClient
 from tests.support.factories import make_credential
 from tests.support.fake_twilio import new_sid
 from tests.support.html import text
-from wizard import messages
-from wizard.db import database
-from wizard.events import PAGE_SIZE, waiting_state
-from wizard.models import CustomWebhook, InboundMessage, Sandbox, StatusEvent
+from wizard.core.db import database
+from wizard.core.models import CustomWebhook, InboundMessage, Sandbox, StatusEvent
+from wizard.events.queries import PAGE_SIZE
+from wizard.messaging import store as messages
+from wizard.messaging.store import waiting_state
 
 T0 = datetime.datetime(2025, 3, 1, 12, 0, 0)
 
@@ -258,7 +259,7 @@ def test_pages_of_fifty_newest_first_without_gaps_or_repeats(signed_in, app, cre
         page = text(signed_in.get(f"/events?page={page_number}" if page_number > 1 else "/events"))
         rows = event_rows(page)
         assert len(rows) == (PAGE_SIZE if page_number < 3 else 20)
-        assert ('href="/events?page=%d"' % (page_number + 1) in page) == (page_number < 3)
+        assert (f'href="/events?page={page_number + 1}"' in page) == (page_number < 3)
         assert ("events-poller" in page) == (page_number == 1)  # only the newest page is live
         seen += rows
     assert len(set(seen)) == total

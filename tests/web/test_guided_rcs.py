@@ -7,9 +7,12 @@ import re
 
 import pytest
 
+from tests.support.custom_provider import JSON_TEMPLATE, make_custom
 from tests.support.factories import make_credential
 from tests.support.html import field_error, text
-from wizard.models import ApiCredential, ChannelConfiguration, CredentialNumber
+from tests.support.provider_endpoints import Answer
+from wizard.core.models import ApiCredential, ChannelConfiguration, CredentialNumber
+from wizard.providers.custom.settings import REDACTED
 
 
 def start(client) -> str:
@@ -46,13 +49,15 @@ def test_the_whole_rcs_flow_with_the_preset_ends_with_an_active_channel(signed_i
             "provider_url": f"https://api.twilio.com/2010-04-01/Accounts/{fake_twilio.account_sid}/Messages.json",
             "auth_type": "basic", "basic_username": fake_twilio.account_sid, "basic_password": "",
             "payload_format": "form",
-            "payload_template": f"To={{{{toNumber}}}}&MessagingServiceSid={fake_twilio.service_sid}&Body={{{{message}}}}",
+            "payload_template": (f"To={{{{toNumber}}}}&MessagingServiceSid={fake_twilio.service_sid}"
+                                 "&Body={{message}}"),
             "test_number": "+886912345678", "test_message": "Hello RCS"}
     response = signed_in.post(f"{base}/credential", {**form, "action": "test"})
     page = text(response)
     assert "201" in page, page[-3000:]
     assert fake_twilio.auth_token not in page and "••••redacted" in page
-    [sent] = fake_twilio.requests_matching(method="POST", path=f"/2010-04-01/Accounts/{fake_twilio.account_sid}/Messages.json")
+    [sent] = fake_twilio.requests_matching(
+        method="POST", path=f"/2010-04-01/Accounts/{fake_twilio.account_sid}/Messages.json")
     assert sent.form["To"] == "+886912345678" and sent.form["Body"] == "Hello RCS"
     assert signed_in.post(f"{base}/credential", form).status_code == 303
 
@@ -69,7 +74,8 @@ def test_the_whole_rcs_flow_with_the_preset_ends_with_an_active_channel(signed_i
         assert fake_twilio.auth_token in custom.auth_secrets  # decrypted on read; encrypted at rest
         channel = ChannelConfiguration.get()
         assert (channel.channel, channel.status, channel.credential_id) == ("rcs", "active", custom.id)
-        assert channel.sender_number == CredentialNumber.get(CredentialNumber.credential == twilio_credential).phone_number
+        fallback = CredentialNumber.get(CredentialNumber.credential == twilio_credential)
+        assert channel.sender_number == fallback.phone_number
     assert "RCS_Marketing" in text(signed_in.get(response.headers["Location"]))
 
 
@@ -102,7 +108,8 @@ def test_custom_credential_errors_are_shown_next_to_fields(signed_in, app, twili
     signed_in.post(f"{base}/webhook", {})
     response = signed_in.post(f"{base}/credential", {
         "name": "Bad", "provider_name": "X", "provider_url": "http://127.0.0.1/send", "auth_type": "bearer",
-        "bearer_token": "", "payload_format": "json", "payload_template": '{"to": "{{toNumber}}", "text": "{{message}}"',
+        "bearer_token": "", "payload_format": "json",
+        "payload_template": '{"to": "{{toNumber}}", "text": "{{message}}"',
         "headers-0-name": "X-Bad Header", "headers-0-value": "ok"})
     assert response.status_code == 422
     page = text(response)

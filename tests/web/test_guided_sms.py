@@ -6,8 +6,8 @@ import pytest
 
 from tests.support.guided import start, step_url, walk_to
 from tests.support.html import field_error, text
-from wizard.db import database
-from wizard.models import ApiCredential, AuditEntry, CredentialNumber, GuidedRun
+from wizard.core.db import database
+from wizard.core.models import ApiCredential, AuditEntry, CredentialNumber, GuidedRun
 
 
 def test_the_whole_flow_creates_a_verified_credential(signed_in, fake_twilio, in_app):
@@ -24,7 +24,8 @@ def test_the_whole_flow_creates_a_verified_credential(signed_in, fake_twilio, in
         assert credential.auth_token == fake_twilio.auth_token
         assert credential.verification_state == "verified"
         assert credential.account_type == "Full"
-        assert [(n.sandbox.name, n.phone_number) for n in credential.numbers] == [("prod", fake_twilio.service_numbers[0])]
+        numbers = [(n.sandbox.name, n.phone_number) for n in credential.numbers]
+        assert numbers == [("prod", fake_twilio.service_numbers[0])]
         assert GuidedRun.select().count() == 0
         entry = AuditEntry.get(AuditEntry.object_type == "ApiCredential")
         assert fake_twilio.auth_token not in entry.changes

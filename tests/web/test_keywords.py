@@ -5,10 +5,9 @@ import pytest
 from tests.support.factories import make_credential
 from tests.support.html import field_error, text
 from tests.support.keywords import HELP, OPT_IN, OPT_OUT, inbound, save_rules
-from wizard.db import database
-from wizard.keywords import DEFAULT_KEYWORDS, DEFAULT_REPLIES
-from wizard.models import AuditEntry, Consent, ConsentEvent, InboundMessage, KeywordRule, KeywordSettings, Sandbox
-
+from wizard.core.db import database
+from wizard.core.models import AuditEntry, Consent, ConsentEvent, InboundMessage, KeywordRule, KeywordSettings, Sandbox
+from wizard.messaging.keywords import DEFAULT_KEYWORDS, DEFAULT_REPLIES
 
 # --- respond(): against the database -------------------------------------------------------
 
@@ -98,7 +97,8 @@ def test_respond_with_fuzzy_opt_out_and_advanced_opt_out(app, credential):
 
 
 def test_respond_with_double_opt_in(app, credential):
-    save_rules(app, credential, [("opt_in", ["JOIN"], "回覆「確認」完成訂閱。"), ("double_opt_in", ["確認"], "訂閱完成！"),
+    save_rules(app, credential, [("opt_in", ["JOIN"], "回覆「確認」完成訂閱。"),
+                                 ("double_opt_in", ["確認"], "訂閱完成！"),
                                  ("opt_out", ["STOP"], "Bye")], default_reply="?")
     assert inbound(app, credential, "確認", "SM050")[0] == "?"  # nothing pending yet
     assert register(app) == (None, [])

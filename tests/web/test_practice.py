@@ -10,14 +10,35 @@ import requests
 
 from tests.support.factories import make_channel_configuration, make_credential
 from tests.support.html import field_error, text
-from wizard import practice, twilio_api
-from wizard.custom_provider import ProviderSettings
-from wizard.db import database
-from wizard.models import (ApiCredential, AuditEntry, ChannelConfiguration, Consent, CredentialNumber, GuidedRun,
-                           InboundMessage, KeywordRule, OutboundMessage, Sandbox, StatusEvent)
-from wizard.twilio_simulator import (DEMO_ACCOUNT, DEMO_SERVICES, INVALID_TO_NUMBER, PRACTICE_PHONE,
-                                     SUSPENDED_ACCOUNT, TRIAL_ACCOUNT, TRIAL_SERVICE, UNDELIVERABLE_NUMBER,
-                                     TwilioSimulator, practice_seed)
+from wizard.core.db import database
+from wizard.core.models import (
+    ApiCredential,
+    AuditEntry,
+    ChannelConfiguration,
+    Consent,
+    CredentialNumber,
+    GuidedRun,
+    InboundMessage,
+    KeywordRule,
+    OutboundMessage,
+    Sandbox,
+    StatusEvent,
+)
+from wizard.providers import transport as practice
+from wizard.providers.custom.settings import ProviderSettings
+from wizard.providers.twilio import client as twilio_api
+from wizard.providers.twilio.simulator import (
+    DEMO_ACCOUNT,
+    DEMO_SERVICES,
+    INVALID_TO_NUMBER,
+    PRACTICE_PHONE,
+    SUSPENDED_ACCOUNT,
+    TRIAL_ACCOUNT,
+    TRIAL_SERVICE,
+    UNDELIVERABLE_NUMBER,
+    TwilioSimulator,
+    practice_seed,
+)
 
 DEMO_NUMBER = DEMO_SERVICES[0].numbers[0]
 RCS_CONSOLE = {name: "y" for name in ("sender_created", "sender_tested", "sender_submitted", "sender_approved",
@@ -172,7 +193,8 @@ def test_messages_move_by_signed_callbacks_in_order(twilio):
     ok = twilio_api.send_message(client_for(twilio), "+12025550123", DEMO_SERVICES[0].sid, "Hi", callback)
     bad = twilio_api.send_message(client_for(twilio), UNDELIVERABLE_NUMBER, DEMO_SERVICES[0].sid, "Hi", callback)
     assert twilio.timeline.wait_until_idle(10)
-    statuses = {sid: [p["MessageStatus"] for _u, p, _s in delivered if p["MessageSid"] == sid] for sid in (ok.sid, bad.sid)}
+    statuses = {sid: [p["MessageStatus"] for _u, p, _s in delivered if p["MessageSid"] == sid]
+                for sid in (ok.sid, bad.sid)}
     assert statuses == {ok.sid: ["queued", "sent", "delivered"], bad.sid: ["queued", "sent", "undelivered"]}
     for url, params, signature in delivered:
         assert url == callback and RequestValidator(DEMO_ACCOUNT.auth_token).validate(url, params, signature)
@@ -239,7 +261,8 @@ def test_a_whole_practice_setup_sends_nothing_to_the_twilio_base_url(in_practice
     assert (channel.channel, channel.status) == ("rcs", "active")
     wait_for_callbacks(app)  # the RCS message reports to the service's status callback: ours, applied above
     rcs = [m for m in simulator(app).messages.values() if m.to == "+886912345678"]
-    assert sorted(e.status for e in rows(app, StatusEvent, message_sid=rcs[0].sid)) == ["delivered", "queued", "sent"], [(e.id, e.status) for e in rows(app, StatusEvent)]
+    statuses = sorted(e.status for e in rows(app, StatusEvent, message_sid=rcs[0].sid))
+    assert statuses == ["delivered", "queued", "sent"], [(e.id, e.status) for e in rows(app, StatusEvent)]
 
     assert fake_twilio.requests == []
 

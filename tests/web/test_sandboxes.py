@@ -4,8 +4,8 @@ import pytest
 
 from tests.support.app import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.support.html import field_error, text
-from wizard.db import BaseModel, database
-from wizard.models import AuditEntry, Sandbox
+from wizard.core.db import BaseModel, database
+from wizard.core.models import AuditEntry, Sandbox
 
 
 def sandbox_named(app, name):

@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from tests.support.guided import step_url, walk_to
-from wizard.db import all_models, database
+from wizard.core.db import all_models, database
 
 SECONDARY = "e" * 32
 LINK = re.compile(r'(?:href|hx-get|data-hx-get)="(/[^"#]*)"')

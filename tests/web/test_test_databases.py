@@ -1,7 +1,7 @@
 """The test harness itself: each test's database is a fresh copy of the migrated template."""
 import pytest
 
-from wizard.models import Sandbox, User
+from wizard.core.models import Sandbox, User
 
 
 @pytest.mark.parametrize("run", [1, 2])

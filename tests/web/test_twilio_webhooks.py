@@ -7,8 +7,8 @@ from twilio.request_validator import RequestValidator
 
 from tests.support.factories import make_credential
 from tests.support.html import text
-from wizard.db import database
-from wizard.models import CredentialNumber, InboundMessage, OutboundMessage, StatusEvent
+from wizard.core.db import database
+from wizard.core.models import CredentialNumber, InboundMessage, OutboundMessage, StatusEvent
 
 INBOUND = {"MessageSid": "SM" + "a" * 32, "AccountSid": "AC" + "0" * 32, "MessagingServiceSid": "MG" + "0" * 32,
            "From": "+886912345678", "To": "+14155550101", "Body": "Hello there", "NumMedia": "1",

@@ -1,7 +1,7 @@
 """A Twilio simulator: Twilio's REST API answered from state in memory, as a WSGI app.
 
 One implementation of Twilio's behaviour, two uses: the tests serve it over HTTP on
-127.0.0.1 (tests/fake_twilio.py), practice sandboxes hand it each request in-process
+127.0.0.1 (tests/support/fake_twilio.py), practice sandboxes hand it each request in-process
 (wizard/providers/transport.py). It routes on the Host header (api.twilio.com, messaging.twilio.com)
 and the path, checks Basic auth as Twilio does (Account SID + Auth Token), answers in
 Twilio's JSON shapes and error shape, and records every request.
