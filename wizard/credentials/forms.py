@@ -137,6 +137,7 @@ def credential_form_class(sandboxes):
 class SmsTestForm(FlaskForm):
     number = StringField(
         _l("Number"),
+        description=_l("The phone that gets the message, in E.164 format, e.g. +14155550123."),
         filters=[no_spaces],
         validators=[DataRequired(_l("Enter the number to send the test message to.")), e164_validator],
     )
