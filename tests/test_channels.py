@@ -356,7 +356,7 @@ def test_the_fields_carry_their_htmx_checks(signed_in, credential):
     page = text(signed_in.get("/channels/new"))
     name_input = re.search(r'<input[^>]*id="name"[^>]*>', page).group(0)
     for attribute in ('hx-post="/channels/new?_field=name"', 'hx-trigger="change"', 'hx-target="#field-name"',
-                      'hx-swap="outerHTML"', 'hx-sync="closest form:abort"'):
+                      'hx-swap="outerHTML"', 'hx-sync="this:replace"'):
         assert attribute in name_input
     credential_select = re.search(r'<select[^>]*id="credential"[^>]*>', page).group(0)
     assert 'hx-get="/channels/new?_field=credential"' in credential_select

@@ -17,7 +17,7 @@ from tests.test_guided_rcs import start as start_rcs
 from tests.test_guided_sms import step_url, walk_to
 
 CHECK = ('hx-post="{url}?_field={name}"', 'hx-trigger="change"', 'hx-target="#field-{id}"', 'hx-swap="outerHTML"',
-         'hx-sync="closest form:abort"')
+         'hx-sync="this:replace"')
 
 
 @pytest.fixture
