@@ -420,9 +420,12 @@ def test_a_field_is_checked_as_the_admin_leaves_it(web, app, provider_endpoint):
                         new_data(app, provider_endpoint, provider_url="http://x.example"), htmx=True)
     assert response.status_code == 422
     fragment = text(response)
-    assert fragment.startswith('<small id="provider_url-error" class="field-error">Use an https:// URL')
+    # The answer is that field again (the one template of every field check), with its error.
+    assert fragment.lstrip().startswith('<div class="field" id="field-provider_url">') and "<html" not in fragment
+    assert '<small id="provider_url-error" class="field-error">Use an https:// URL' in fragment
     response = web.post("/credentials/custom/new?_field=provider_url", new_data(app, provider_endpoint), htmx=True)
-    assert response.status_code == 200 and text(response) == ""
+    assert response.status_code == 200 and 'class="field-error"' not in text(response)
+    assert text(response).lstrip().startswith('<div class="field" id="field-provider_url">')
     assert count(app) == 0
 
 

@@ -21,6 +21,7 @@ class AccountForm(FlaskForm):
     )
     password = PasswordField(
         _l("Password"),
+        description=_l("At least 12 characters."),
         validators=[
             DataRequired(_l("Enter a password.")),
             Length(min=MIN_PASSWORD, message=_l("Use at least 12 characters.")),

@@ -48,25 +48,33 @@ class ChannelFieldsForm(FlaskForm):
 
     name = StringField(
         _l("Name"),
+        description=_l("Starts with a letter A-Z, then letters, digits and _ . -; up to 128 characters, unique."),
         filters=[strip],
         validators=[DataRequired(_l("Enter a name for the channel configuration.")),
                     Length(max=128, message=_l("A name has at most 128 characters."))],
     )
     description = TextAreaField(
         _l("Description"),
+        description=_l("Optional; up to 1000 characters."),
+        render_kw={"rows": 3},
         filters=[strip],
         validators=[Length(max=1000, message=_l("A description has at most 1000 characters."))],
     )
     sms_type = SelectField(_l("SMS type"), choices=[SelectChoice("", _l("Choose the SMS type")),
                                                     *(SelectChoice(*item) for item in SMS_TYPES.items())],
-                           validate_choice=False)
+                           validate_choice=False,
+                           description=_l("Marketing: promotions, sent only to recipients who consented. "
+                                          "Transactional: messages the recipient expects, such as order updates "
+                                          "and one-time codes."))
     subdomain = StringField(
         _l("Subdomain for short URLs"),
+        description=_l("Optional. The host name that short URLs in messages use, e.g. go.example.com."),
         filters=[strip, lowercase],
         validators=[Length(max=253, message=_l("A host name has at most 253 characters."))],
     )
     execution_field = StringField(
         _l("Execution field"),
+        description=_l("The profile attribute that holds the phone number to send to; usually mobilePhone.number."),
         default=DEFAULT_EXECUTION_FIELD,
         filters=[strip],
         validators=[DataRequired(_l("Enter the profile attribute that holds the phone number, "
@@ -128,6 +136,11 @@ class ChannelConfigurationForm(ChoosesCredential, ChannelFieldsForm):
     def __init__(self, *args, sandbox, configuration_id=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.sandbox, self.configuration_id = sandbox, configuration_id
+        # The help names the sandbox, which an admin typed: gettext, never a lazy (safe) string.
+        self.credential.description = gettext("An API credential with an incoming number in sandbox %(sandbox)s.",
+                                              sandbox=sandbox.name)
+        self.sender_number.description = gettext("The API credential's incoming number in sandbox %(sandbox)s.",
+                                                 sandbox=sandbox.name)
         # The credentials this sandbox can send through: a number here, and a vendor that fits.
         self.numbers = credentials_with_a_number(sandbox, CHANNELS.get(self.channel.data, CHANNELS["sms"])["vendors"])
         self.offer_credentials(sandbox)

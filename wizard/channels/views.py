@@ -19,7 +19,7 @@ from wizard.core.editing import (
 )
 from wizard.core.models import ApiCredential, ChannelConfiguration
 from wizard.providers.twilio.checks import verify_credential
-from wizard.shell.field_check import check_field, field_to_check
+from wizard.shell.field_check import check_field, checked_field, field_to_check
 from wizard.shell.pages import get_here, is_htmx, redirect_to, render
 
 bp = Blueprint("channels", __name__, url_prefix="/channels")
@@ -111,10 +111,8 @@ def _page(form, configuration, status=200, **context):
     template = "channels/detail.html" if configuration else "channels/new.html"
     action_url = (url_for("channels.detail", configuration_id=configuration.id) if configuration
                   else url_for("channels.new"))
-    field_name = field_to_check()
-    fragment = "channels/_one_field.html" if field_name else "channels/_form.html"
-    return render(template, fragment, status=status, form=form, configuration=configuration, action_url=action_url,
-                  field_name=field_name, sandbox=form.sandbox, **_labels(), **context)
+    return render(template, "channels/_form.html", status=status, form=form, configuration=configuration,
+                  action_url=action_url, sandbox=form.sandbox, **_labels(), **context)
 
 
 def _one_field(form, configuration):
@@ -123,8 +121,10 @@ def _one_field(form, configuration):
     A POST checks the field the admin just left; a GET brings the credential field with the
     chosen credential's sender number (its check ran as the form was opened).
     """
-    _name, status = check_field(form, FIELDS if request.method == "POST" else ("credential",))
-    return _page(form, configuration, status=status)
+    name, status = check_field(form, FIELDS if request.method == "POST" else ("credential",))
+    action_url = (url_for("channels.detail", configuration_id=configuration.id) if configuration
+                  else url_for("channels.new"))
+    return checked_field(form, name, status, action_url, group="channel credential" if name == "credential" else None)
 
 
 def _outcome(action: str, credential: ApiCredential) -> tuple[str, str | None]:

@@ -21,7 +21,6 @@ from wizard.providers import transport
 from wizard.providers.custom.auth import (
     AUTH_FIELDS,
     AUTH_TYPES,
-    FIELD_HELP,
     SECRET_FIELDS,
     Typed,
     auth_header_names,
@@ -41,9 +40,6 @@ from wizard.shell.fields import (
 )
 
 CUSTOM_SECRET_FIELDS = SECRET_FIELDS  # every auth type's secrets (the registry's, kept up to date)
-
-
-CUSTOM_FIELD_HELP = FIELD_HELP  # the auth types' field help, by field name
 
 
 class HeaderRowForm(Form):
@@ -84,6 +80,8 @@ class _ProviderForm(CredentialNameForm):
     )
     provider_url = StringField(
         _l("Provider URL"),
+        description=_l("https only: the endpoint messages are sent to."),
+        render_kw={"inputmode": "url", "spellcheck": "false"},
         filters=[strip],
         validators=[DataRequired(_l("Enter the URL the messages are sent to, e.g. https://api.example.com/messages."))],
     )
@@ -106,7 +104,11 @@ class CustomCredentialForm(_ProviderForm, metaclass=_AuthFieldsMeta):
     payload_format = SelectField(_l("Payload format"),
                                  choices=[SelectChoice(key, label) for key, label in PAYLOAD_FORMATS.items()],
                                  default="json", validate_choice=False)
-    payload_template = TextAreaField(_l("Provider payload"), filters=[one_kind_of_newline])
+    payload_template = TextAreaField(
+        _l("Provider payload"), filters=[one_kind_of_newline],
+        description=_l("Must contain {{fromNumber}}, {{toNumber}} and {{message}}; other {{placeholders}} are "
+                       "allowed."),
+        render_kw={"rows": 6, "spellcheck": "false", "class": "code"})
 
     def __init__(self, *args, stored_secrets=frozenset(), allow_private: bool | None = None, **kwargs):
         """stored_secrets: the names of the secrets the credential already has; a mapping of

@@ -1,6 +1,6 @@
 """The custom-provider credential pages: create, edit, Send test request."""
 import peewee
-from flask import abort, flash, render_template, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 
 from wizard.core.context import current_sandbox
@@ -18,7 +18,6 @@ from wizard.credentials.custom import (
     with_header_rows_changed,
 )
 from wizard.credentials.custom_forms import (
-    CUSTOM_FIELD_HELP,
     CUSTOM_SECRET_FIELDS,
     custom_credential_data,
     custom_form_class,
@@ -26,7 +25,7 @@ from wizard.credentials.custom_forms import (
 from wizard.credentials.forms import SmsTestForm
 from wizard.credentials.twilio import configurations_using, numbers_of
 from wizard.providers.custom.settings import ProviderSettings
-from wizard.shell.field_check import check_field, field_to_check
+from wizard.shell.field_check import check_field, checked_field, field_to_check
 from wizard.shell.pages import redirect_to, render
 
 
@@ -65,7 +64,7 @@ def _custom_page(form, credential: ApiCredential | None, sandboxes, status=200,
     used_by = configurations_using([credential.id]).get(credential.id, []) if credential else []
     return render("credentials/custom/detail.html" if credential else "credentials/custom/new.html", fragment,
                   status=status, form=form, credential=credential, sandboxes=sandboxes, step_url=action_url,
-                  CUSTOM_FIELD_HELP=CUSTOM_FIELD_HELP, used_by=used_by, vendors=VENDORS,
+                  used_by=used_by, vendors=VENDORS,
                   # Typed secrets are never sent back: their fields ask for them again.
                   typed_secrets=[name for name in CUSTOM_SECRET_FIELDS if request.form.get(name)],
                   **context, **_links())
@@ -88,7 +87,8 @@ def custom_credential_page(credential: ApiCredential | None):
     form = _custom_form(sandboxes, credential, formdata=formdata)
     if field_to_check():  # only this field's messages are shown; nothing is saved
         name, status = check_field(form, form.data)
-        return render_template("_field_fragment.html", f=form[name]), status
+        return checked_field(form, name, status, url_for("credentials.detail", credential_id=credential.id)
+                             if credential else url_for("credentials.new_custom"))
     if action == "preview":
         return _custom_page(form, credential, sandboxes, fragment="credentials/custom/_preview.html")
     if action in ("auth_fields", "add_header", "remove_header"):

@@ -23,6 +23,7 @@ from wizard.shell.fields import (
 class CredentialNameForm(FlaskForm):
     name = StringField(
         _l("Name"),
+        description=_l("Up to 128 characters, unique among API credentials."),
         filters=[strip],
         validators=[
             DataRequired(_l("Enter a name for the API credential.")),
@@ -48,6 +49,8 @@ class CredentialNameForm(FlaskForm):
 class TwilioAccountForm(FlaskForm):
     account_sid = StringField(
         _l("Account SID"),
+        description=_l("AC followed by 32 hex digits, from the Account Info pane of the Twilio console."),
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
         filters=[no_spaces],
         validators=[DataRequired(_l("Enter the Account SID.")),
                     sid_validator("AC", _l("An Account SID"), ACCOUNT_SID)],
@@ -70,10 +73,19 @@ class TwilioAccountForm(FlaskForm):
 class MessagingServiceForm(FlaskForm):
     messaging_service_sid = StringField(
         _l("Messaging Service SID"),
+        description=_l("MG followed by 32 hex digits: the Messaging Service that sends for this credential (Twilio "
+                       "console, Messaging, Services). Not the SID of a message, which starts with SM."),
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
         filters=[no_spaces],
         validators=[DataRequired(_l("Choose or enter the Messaging Service SID.")),
                     sid_validator("MG", _l("A Messaging Service SID"), MESSAGING_SERVICE_SID)],
     )
+
+
+NUMBER_HELP = _l("E.164, e.g. +14155550101: a number of this Twilio account, best one in the Messaging Service's "
+                 "sender pool.")
+# The guided numbers step offers the Messaging Service's numbers (its datalist "known-numbers").
+NUMBER_ATTRIBUTES = {"autocomplete": "off", "inputmode": "tel", "placeholder": "+14155550101", "list": "known-numbers"}
 
 
 def incoming_numbers_form(sandboxes):
@@ -105,6 +117,7 @@ def incoming_numbers_form(sandboxes):
                 BooleanField(gettext("Use in sandbox %(name)s", name=sandbox.name)))
         setattr(IncomingNumbersForm, f"number_{sandbox.id}",
                 StringField(gettext("Incoming number for %(name)s", name=sandbox.name), filters=[no_spaces],
+                            description=NUMBER_HELP, render_kw=NUMBER_ATTRIBUTES,
                             validators=[Length(max=16, message=_l("An E.164 number has at most 15 digits.")),
                                         e164_validator]))
     IncomingNumbersForm.sandboxes = sandboxes
@@ -124,6 +137,7 @@ def credential_form_class(sandboxes):
 class SmsTestForm(FlaskForm):
     number = StringField(
         _l("Number"),
+        description=_l("The phone that gets the message, in E.164 format, e.g. +14155550123."),
         filters=[no_spaces],
         validators=[DataRequired(_l("Enter the number to send the test message to.")), e164_validator],
     )

@@ -1,6 +1,6 @@
 """The API credentials list, a Twilio credential's edit page, and delete."""
 import peewee
-from flask import abort, flash, render_template, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -20,7 +20,7 @@ from wizard.credentials.twilio import (
     numbers_of,
 )
 from wizard.providers.twilio.checks import CheckFailed
-from wizard.shell.field_check import check_field, field_to_check
+from wizard.shell.field_check import check_field, checked_field, field_to_check
 from wizard.shell.pages import is_htmx, redirect_to, render
 
 
@@ -62,7 +62,7 @@ def detail(credential_id):
                "token_typed": bool(request.form.get("auth_token"))}
     if request.method == "POST" and field_to_check():
         name, status = check_field(form, {*CHECKED_FIELDS, *(f"number_{s.id}" for s in sandboxes)})
-        return render_template("credentials/_one_field.html", name=name, **context), status
+        return checked_field(form, name, status, url_for("credentials.detail", credential_id=credential.id))
     conflict, retry = None, False
     if form.validate_on_submit():
         saved, conflict, retry = _save(form, credential, sandboxes)

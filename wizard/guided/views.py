@@ -19,7 +19,7 @@ from wizard.guided.flows import FLOWS
 from wizard.messaging.receiver_urls import reachability_warning, webhook_urls
 from wizard.messaging.store import waiting_state
 from wizard.providers.twilio.checks import CheckFailed
-from wizard.shell.field_check import check_field, field_to_check
+from wizard.shell.field_check import check_field, checked_field, field_to_check
 from wizard.shell.pages import is_htmx, redirect_to, render
 
 bp = Blueprint("guided", __name__, url_prefix="/setup")
@@ -77,7 +77,7 @@ def step(flow_name, token, step_name):
     action = request.form.get("action", "next")
     if field_to_check():  # a field was left: check just that one
         name, status = check_field(form, form.data)
-        return render_template("_field_fragment.html", f=form[name]), status
+        return checked_field(form, name, status, _step_url(run, step))
     if action == "back":
         run.keep_typed(step, submitted(form))
         return redirect_to(_step_url(run, run.flow.before(step)))

@@ -47,8 +47,11 @@ def _reply_length_and_characters(form, field):
 class KeywordRuleForm(FlaskForm):
     category = SelectField(_l("Category"), choices=[SelectChoice(k, v) for k, v in CATEGORY_LABELS.items()],
                            validate_choice=False)
-    keywords = StringField(_l("Keywords"), filters=[strip])
-    reply = TextAreaField(_l("Reply"), filters=[strip], validators=[_reply_length_and_characters])
+    keywords = StringField(_l("Keywords"), filters=[strip], description=_l(
+        "Separate keywords with commas or spaces, e.g. STOP, 退訂. Case, surrounding spaces and punctuation don't "
+        "matter; up to 32 characters each."))
+    reply = TextAreaField(_l("Reply"), filters=[strip], validators=[_reply_length_and_characters], description=_l(
+        "The answer, in any language, up to 1600 characters. Leave it empty to send no reply."))
 
     def __init__(self, *args, others=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -90,8 +93,16 @@ class KeywordRuleForm(FlaskForm):
 
 
 class KeywordSettingsForm(FlaskForm):
-    default_reply = TextAreaField(_l("Default reply"), filters=[strip], validators=[_reply_length_and_characters])
-    fuzzy_opt_out = BooleanField(_l("Fuzzy opt-out"))
+    default_reply = TextAreaField(_l("Default reply"), filters=[strip], validators=[_reply_length_and_characters],
+                                  description=_l("Sent to a message that matches no keyword. Leave it empty to send "
+                                                 "no reply."))
+    fuzzy_opt_out = BooleanField(_l("Fuzzy opt-out"), description=_l(
+        "Also count near misses as opt-out: a typo of an opt-out keyword of four or more letters (“stopp”), or an "
+        "opt-out keyword followed by other words (“Stop please”)."))
     fuzzy_reply = TextAreaField(_l("Reply to a fuzzy opt-out"), filters=[strip],
+                                description=_l("Sent after a fuzzy opt-out. Leave it empty to send no reply."),
                                 validators=[_reply_length_and_characters])
-    advanced_opt_out = BooleanField(_l("Twilio Advanced Opt-Out handles standard keywords"))
+    advanced_opt_out = BooleanField(_l("Twilio Advanced Opt-Out handles standard keywords"), description=_l(
+        "Turn this on when Advanced Opt-Out is enabled on the Messaging Service: Twilio then answers the standard "
+        "keywords (STOP, START, HELP and the others) itself, so consent is still recorded here but no second reply "
+        "is sent."))

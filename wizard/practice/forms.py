@@ -11,11 +11,14 @@ from wizard.shell.fields import e164_validator, no_spaces
 
 class InboundReplyForm(FlaskForm):
     # Ids of their own: the form shares pages (Events) with other forms.
-    number = SelectField(_l("To"), coerce=int, validate_choice=True, id="inbound-number")
+    number = SelectField(_l("To"), coerce=int, validate_choice=True, id="inbound-number",
+                         description=_l("The practice number the person texts."))
     from_number = StringField(_l("From"), filters=[no_spaces], default=PRACTICE_PHONE, id="inbound-from", validators=[
-        DataRequired(_l("Enter the number the reply comes from.")), e164_validator])
+        DataRequired(_l("Enter the number the reply comes from.")), e164_validator],
+        description=_l("The person's phone, in E.164 format."))
     body = TextAreaField(_l("Message"), id="inbound-body", validators=[Length(max=1600, message=_l(
-        "A message has at most 1600 characters."))])
+        "A message has at most 1600 characters."))],
+        description=_l("Type any text, or send a keyword with its button."))
 
     def __init__(self, numbers, *args, **kwargs):
         super().__init__(*args, **kwargs)

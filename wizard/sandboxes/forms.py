@@ -11,6 +11,7 @@ from wizard.shell.fields import CONTROL_CHARACTERS, strip
 class SandboxForm(FlaskForm):
     name = StringField(
         _l("Name"),
+        description=_l("Up to 64 characters, unique."),
         filters=[strip],
         validators=[
             DataRequired(_l("Enter a name for the sandbox.")),
@@ -36,4 +37,7 @@ class SandboxForm(FlaskForm):
 class PracticeSandboxForm(SandboxForm):
     """A sandbox's name, and whether it is a practice sandbox (Twilio answered by the app's simulator)."""
 
-    is_practice = BooleanField(_l("Practice sandbox"))
+    is_practice = BooleanField(
+        _l("Practice sandbox"),
+        description=_l("The app's Twilio simulator answers every Twilio call made in a practice sandbox: nothing "
+                       "reaches Twilio or any provider. For training and first steps."))

@@ -85,3 +85,17 @@ class SecretTextAreaField(TextAreaField):
 
     def _value(self):
         return ""
+
+
+def with_help(form_class, **descriptions):
+    """The form class, with one page's own wording of some fields' help. The help is the field's
+    description, so the answer to the field's inline check (_checked_field.html) keeps it."""
+
+    class WithHelp(form_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            for name, text in descriptions.items():
+                self[name].description = text
+
+    WithHelp.__name__ = WithHelp.__qualname__ = form_class.__name__
+    return WithHelp

@@ -42,12 +42,15 @@ class CustomWebhookForm(ChoosesCredential, FlaskForm):
 
     name = StringField(
         _l("Name"),
+        description=_l("Up to 128 characters, unique among webhooks."),
         filters=[strip],
         validators=[DataRequired(_l("Enter a name for the webhook.")),
                     Length(max=128, message=_l("A name has at most 128 characters."))],
     )
     type = SelectField(_l("Type"), choices=[SelectChoice(key, label) for key, label in TYPES.items()],
-                       default="inbound", validate_choice=False)
+                       default="inbound", validate_choice=False,
+                       description=_l("Inbound: messages people send to your number. Feedback: the delivery status "
+                                      "of messages you sent."))
     credential = SelectField(_l("API credential"), validate_choice=False)
     sender_number = SelectField(_l("Sender number"), validate_choice=False)
     payload = TextAreaField(
@@ -57,12 +60,17 @@ class CustomWebhookForm(ChoosesCredential, FlaskForm):
     )
     hmac_secret = PasswordField(
         _l("HMAC secret"),
+        description=_l("Optional. When the provider signs its requests, the secret it shares with you: each request "
+                       "must then carry the hex HMAC-SHA256 of its body in the signature header. Once saved, it is "
+                       "never shown again."),
         filters=[strip],
         validators=[Length(max=1024, message=_l("An HMAC secret has at most 1024 characters."))],
     )
     remove_hmac_secret = BooleanField(_l("Remove the stored HMAC secret"))
     hmac_header = StringField(
         _l("Signature header"),
+        description=_l("The request header the provider puts the signature in, e.g. X-Signature."),
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
         default="X-Signature",
         filters=[strip],
         validators=[DataRequired(_l("Enter the name of the header that carries the signature."))],
@@ -73,6 +81,12 @@ class CustomWebhookForm(ChoosesCredential, FlaskForm):
         super().__init__(*args, **kwargs)
         self.sandbox, self.webhook_id, self.secret_stored = sandbox, webhook_id, secret_stored
         self.payload_warnings: list[str] = []
+        # The help names the sandbox, which an admin typed: gettext, never a lazy (safe) string.
+        self.credential.description = _(
+            "Inbound only: the API credential whose number receives the messages, one with an incoming number in "
+            "sandbox %(sandbox)s.", sandbox=sandbox.name)
+        self.sender_number.description = _("Inbound only: the API credential's number in sandbox %(sandbox)s.",
+                                           sandbox=sandbox.name)
         # Inbound webhooks serve a credential that has a number in this sandbox.
         self.numbers = credentials_with_a_number(sandbox)
         if self.credential.data is None and len(self.numbers) == 1:

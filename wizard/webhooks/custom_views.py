@@ -19,7 +19,7 @@ from wizard.core.editing import EditConflict, saved_meanwhile, update_unchanged
 from wizard.core.models import ApiCredential, CustomWebhook
 from wizard.messaging.receiver_urls import reachability_warning, receiver_url
 from wizard.providers.custom.shape import fill
-from wizard.shell.field_check import check_field, field_to_check
+from wizard.shell.field_check import check_field, checked_field, field_to_check
 from wizard.shell.pages import get_here, is_htmx, redirect_to, render
 from wizard.webhooks.custom_forms import (
     SAMPLE_VALUES,
@@ -84,18 +84,21 @@ def _form(sandbox, custom_webhook=None, **kwargs) -> CustomWebhookForm:
                              secret_stored=bool(custom_webhook and custom_webhook.hmac_secret), **kwargs)
 
 
-def _page(form, custom_webhook, status=200, field_name=None, **context):
-    """The form's page, or for htmx the form, or after an inline check the one field."""
+def _page(form, custom_webhook, status=200, **context):
+    """The form's page, or for htmx the form."""
     template = "webhooks/custom/detail.html" if custom_webhook else "webhooks/custom/new.html"
     action_url = (url_for("custom_webhooks.detail", webhook_id=custom_webhook.id) if custom_webhook
                   else url_for("custom_webhooks.new"))
-    fragment = "webhooks/custom/_one_field.html" if field_name else "webhooks/custom/_form.html"
-    # A new type changes what the payload needs: its field follows, out of band.
-    also = ("webhooks/custom/_payload_field.html",) if field_name == "type" else ()
-    extra = {"sample": _sample(custom_webhook)} if custom_webhook and not field_name else {}
-    return render(template, fragment, status=status, also=also, form=form, custom_webhook=custom_webhook,
-                  action_url=action_url, field_name=field_name, sandbox=form.sandbox, custom_webhook_url=receiver_url,
+    extra = {"sample": _sample(custom_webhook)} if custom_webhook else {}
+    return render(template, "webhooks/custom/_form.html", status=status, form=form, custom_webhook=custom_webhook,
+                  action_url=action_url, sandbox=form.sandbox, custom_webhook_url=receiver_url,
                   custom_webhooks_warning=reachability_warning("provider"), **extra, **context)
+
+
+# The fields whose check answers with more than the field (_checked_field.html's exceptions): a new type
+# brings the fields it needs and its payload, whose needs changed, out of band.
+GROUPS = {"type": "webhook type", "credential": "webhook credential", "sender_number": "webhook credential",
+          "payload": "webhook payload"}
 
 
 def _one_field(form, custom_webhook):
@@ -110,7 +113,9 @@ def _one_field(form, custom_webhook):
         form[name].errors = []  # only the field the admin left speaks up
     if field_name not in ("payload", "type"):
         form.payload_warnings = []
-    return _page(form, custom_webhook, status=status, field_name=field_name)
+    url = (url_for("custom_webhooks.detail", webhook_id=custom_webhook.id) if custom_webhook
+           else url_for("custom_webhooks.new"))
+    return checked_field(form, field_name, status, url, group=GROUPS.get(field_name))
 
 
 def _values(form, custom_webhook=None) -> dict:

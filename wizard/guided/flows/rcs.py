@@ -20,7 +20,6 @@ from wizard.core.models import (
 )
 from wizard.credentials.custom import create_custom_credential, header_rows_changed, preview, run_test_request
 from wizard.credentials.custom_forms import (
-    CUSTOM_FIELD_HELP,
     CUSTOM_SECRET_FIELDS,
     CustomCredentialForm,
     custom_credential_data,
@@ -38,7 +37,7 @@ from wizard.providers.twilio.checks import (
     check_account,
     check_messaging_service,
 )
-from wizard.shell.fields import e164_validator, no_spaces
+from wizard.shell.fields import e164_validator, no_spaces, with_help
 
 RCS_CONSOLE_ITEMS = [
     ("sender_created", _l("Create the RCS sender"),
@@ -64,7 +63,9 @@ def _twilio_credentials_here():
 def rcs_registration_form(run: Run):
 
     class RcsRegistrationForm(FlaskForm):
-        twilio_credential = SelectField(_l("Twilio API credential"), validate_choice=False)
+        twilio_credential = SelectField(
+            _l("Twilio API credential"), validate_choice=False,
+            description=_l("The account, Messaging Service and numbers of this credential are checked."))
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
@@ -72,6 +73,8 @@ def rcs_registration_form(run: Run):
                                               *(SelectChoice(str(c.id), c.name) for c in credentials)]
         rcs_sender_id = StringField(
             _l("RCS sender id"), filters=[lambda v: v.strip() if isinstance(v, str) else v],
+            description=_l("As the Twilio console shows it for the sender. Optional until the sender exists."),
+            render_kw={"autocomplete": "off"},
             validators=[Optional(), Length(max=128, message=_l("An RCS sender id has at most 128 characters.")),
                         Regexp(r"^[A-Za-z0-9:_.\-]+$", message=_l("An RCS sender id has only letters, digits "
                                                                      "and : _ . - (as Twilio shows it)."))])
@@ -195,7 +198,8 @@ def rcs_credential_form(run: Run):
 
     class RcsCredentialForm(CustomCredentialForm):
         # For "Send test request" only; not part of the credential.
-        test_number = StringField(_l("Number"), filters=[no_spaces], validators=[Optional(), e164_validator])
+        test_number = StringField(_l("Number"), filters=[no_spaces], validators=[Optional(), e164_validator],
+                                  description=_l("E.164, e.g. +14155550101. A phone that can receive RCS or SMS."))
         test_message = TextAreaField(_l("Message"), validators=[Length(max=1600, message=_l(
             "A message has at most 1600 characters."))])
 
@@ -243,8 +247,8 @@ def preview_rcs_request(run: Run, form, argument: str = "") -> dict:
 
 
 def rcs_credential_context(run: Run) -> dict:
-    """The field help, and the preview of what the draft holds so far (once it has a URL)."""
-    context = {"CUSTOM_FIELD_HELP": CUSTOM_FIELD_HELP}
+    """The preview of what the draft holds so far (once it has a URL)."""
+    context = {}
     step = run.flow.step("credential")
     if run.value("credential", "provider_url"):
         form = run.form_for(step)
@@ -297,9 +301,16 @@ def remove_header_row(run: Run, form, argument: str = "") -> dict:
     return _change_header_rows(run, form, "remove_header", argument)
 
 
+# The RCS step's shorter help for the channel configuration's fields.
+RcsChannelForm = with_help(
+    ChannelFieldsForm, name=_l("Starts with a letter; letters, digits and _ . - only."),
+    subdomain=_l("Optional: a host name for short URLs, e.g. go.example.com."),
+    execution_field=_l("The profile attribute that holds the phone number."))
+
+
 def rcs_channel_form(run: Run):
 
-    return ChannelFieldsForm
+    return RcsChannelForm
 
 
 def rcs_channel_context(run: Run) -> dict:

@@ -26,8 +26,16 @@ from wizard.providers.twilio.checks import (
     list_messaging_services,
 )
 from wizard.providers.twilio.client import Account
+from wizard.shell.fields import with_help
 
 VENDORS = [SelectChoice("twilio", "Twilio"), SelectChoice("custom", _l("Custom"))]
+
+
+# This flow's shorter help: the account step says where to find both values, the Messaging
+# Service step lists the account's services above the field.
+GuidedAccountForm = with_help(TwilioAccountForm, account_sid=_l("AC followed by 32 hex digits."))
+GuidedMessagingServiceForm = with_help(MessagingServiceForm,
+                                       messaging_service_sid=_l("Or enter it: MG followed by 32 hex digits."))
 
 
 class SmsVendorForm(CredentialNameForm):
@@ -141,13 +149,13 @@ SMS = Flow(
                     "configurations refer to it. Names must be unique, so teams usually add the environment, "
                     "e.g. \"Twilio prod\".")),
         Step("account", _l("Account SID and Auth Token"), "guided/steps/account.html",
-             lambda run: lambda **kw: TwilioAccountForm(token_stored=bool(run.value("account", "auth_token")), **kw),
+             lambda run: lambda **kw: GuidedAccountForm(token_stored=bool(run.value("account", "auth_token")), **kw),
              check=check_twilio_account, secret_fields=("auth_token",),
              why=_l("Twilio authenticates every API call with the Account SID and Auth Token from the Account "
                     "Info pane of the console. The usual mistake is a token from another account or a "
                     "subaccount, which Twilio answers with error 20003.")),
         Step("messaging_service", _l("Messaging Service"), "guided/steps/messaging_service.html",
-             lambda run: MessagingServiceForm, check=check_service, context=messaging_service_choices,
+             lambda run: GuidedMessagingServiceForm, check=check_service, context=messaging_service_choices,
              why=_l("Messages are sent through a Messaging Service, which owns the sender pool. The source "
                     "help page calls this field \"Message SID\", but a message's SID (SM...) changes with every "
                     "message: the credential needs the Messaging Service SID (MG...).")),

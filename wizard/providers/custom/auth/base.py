@@ -38,7 +38,8 @@ class AuthField:
 
     def unbound(self):
         """A new unbound wtforms field for a Form class."""
-        return self.kind(self.label, default=self.default, filters=list(self.filters), **self.options)
+        return self.kind(self.label, default=self.default, filters=list(self.filters), description=self.help or "",
+                         **self.options)
 
 
 @dataclass
