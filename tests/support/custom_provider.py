@@ -50,3 +50,15 @@ def make_custom(app, endpoint=None, name="Local provider", numbers=None, **field
         for sandbox_name, number in numbers.items():
             CredentialNumber.create(credential=credential, sandbox=sandbox_id(app, sandbox_name), phone_number=number)
         return credential.id
+
+
+def new_data(app, endpoint, **changes) -> dict:
+    """The new-credential form as an admin fills it in for the local provider."""
+    prod = sandbox_id(app, "prod")
+    data = {"name": "Local provider", "provider_name": "Local", "provider_url": endpoint.url("/send"),
+            "auth_type": "api_key", "api_key_header": "X-API-Key", "api_key": API_KEY,
+            "headers-0-name": "X-Tenant", "headers-0-value": "acme",
+            "payload_format": "json", "payload_template": JSON_TEMPLATE,
+            f"use_{prod}": "y", f"number_{prod}": SENDER}
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}

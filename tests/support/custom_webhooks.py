@@ -23,3 +23,10 @@ def make_webhook(app, credential_id=None, name="RCS inbound", type="inbound", pa
             name=name, name_key=name.casefold(), type=type, credential=credential_id, sandbox=sandbox,
             sender_number=PROD_NUMBER if type == "inbound" else "",
             payload=payload or (INBOUND_SAMPLE if type == "inbound" else FEEDBACK_SAMPLE), **fields)
+
+
+def inbound_form(credential_id, **changes):
+    data = {"name": "RCS inbound", "type": "inbound", "credential": str(credential_id), "sender_number": PROD_NUMBER,
+            "payload": INBOUND_SAMPLE, "hmac_secret": "", "hmac_header": "X-Signature"}
+    data.update(changes)
+    return data

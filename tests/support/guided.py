@@ -30,3 +30,14 @@ def walk_to(client, fake, upto: str, name="Twilio prod") -> str:
         assert response.status_code == 303, text(response)
         client.get(response.headers["Location"])
     return first
+
+
+RCS_CONSOLE = {name: "y" for name in ("sender_created", "sender_tested", "sender_submitted", "sender_approved",
+                                  "sender_in_pool")}
+
+
+def start_rcs(client) -> str:
+    client.get("/setup")
+    response = client.post("/setup/rcs")
+    assert response.status_code == 303
+    return response.headers["Location"].rsplit("/", 1)[0]

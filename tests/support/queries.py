@@ -23,3 +23,15 @@ def stored(app, credential_id) -> ApiCredential | None:
             credential.stored_numbers = {n.sandbox.name: n.phone_number for n in credential.numbers}
             credential.secrets = json.loads(credential.auth_secrets or "{}")
         return credential
+
+
+def edit_data(app, credential_id, numbers=None, **changes) -> dict:
+    """The edit form as the page fills it in, with `changes` typed over it; numbers: {sandbox: E.164}."""
+    credential = stored(app, credential_id)
+    data = {"name": credential.name, "account_sid": credential.account_sid, "auth_token": "",
+            "messaging_service_sid": credential.messaging_service_sid, "version": str(credential.version)}
+    for name, number in (credential.stored_numbers if numbers is None else numbers).items():
+        data[f"use_{sandbox_id(app, name)}"] = "y"
+        data[f"number_{sandbox_id(app, name)}"] = number
+    data.update(changes)
+    return data

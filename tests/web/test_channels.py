@@ -5,20 +5,13 @@ import re
 
 import pytest
 
+from tests.support.channels import form_data
 from tests.support.factories import make_channel_configuration, make_credential
 from tests.support.html import field_error, text
 from wizard.core.db import database
 from wizard.core.models import ApiCredential, AuditEntry, ChannelConfiguration, Sandbox
 
 PROD_NUMBER = "+14155550101"
-
-
-def form_data(credential_id, **changes):
-    data = {"name": "Spring_sale", "description": "Promotions for the spring.", "channel": "sms",
-            "sms_type": "marketing", "credential": str(credential_id), "sender_number": PROD_NUMBER,
-            "subdomain": "", "execution_field": "mobilePhone.number", "action": "draft"}
-    data.update(changes)
-    return data
 
 
 def configuration_named(app, name):

@@ -11,7 +11,7 @@ from tests.support.factories import make_channel_configuration, make_credential
 from tests.support.fake_twilio import API_HOST, MESSAGING_HOST, new_sid, new_token
 from tests.support.html import field_error, text
 from tests.support.network import closed_port_url
-from tests.support.queries import audit_entries, sandbox_id
+from tests.support.queries import audit_entries, edit_data, sandbox_id
 from wizard.core.db import database
 from wizard.core.models import ApiCredential, ChannelConfiguration, CredentialNumber
 
@@ -23,18 +23,6 @@ def stored(app, credential_id) -> ApiCredential | None:
         if credential is not None:
             credential.stored_numbers = {n.sandbox.name: n.phone_number for n in credential.numbers}
         return credential
-
-
-def edit_data(app, credential_id, numbers=None, **changes) -> dict:
-    """The edit form as the page fills it in, with `changes` typed over it; numbers: {sandbox: E.164}."""
-    credential = stored(app, credential_id)
-    data = {"name": credential.name, "account_sid": credential.account_sid, "auth_token": "",
-            "messaging_service_sid": credential.messaging_service_sid, "version": str(credential.version)}
-    for name, number in (credential.stored_numbers if numbers is None else numbers).items():
-        data[f"use_{sandbox_id(app, name)}"] = "y"
-        data[f"number_{sandbox_id(app, name)}"] = number
-    data.update(changes)
-    return data
 
 
 def assert_secret_absent(response, *tokens):

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.support.app import ADMIN_PASSWORD, BrowserLikeClient, create_admin
-from tests.support.custom_provider import API_KEY, JSON_TEMPLATE, SENDER, make_custom
+from tests.support.custom_provider import API_KEY, JSON_TEMPLATE, SENDER, make_custom, new_data
 from tests.support.factories import make_channel_configuration, make_credential
 from tests.support.html import field_error, text
 from tests.support.network import closed_port_url
@@ -65,18 +65,6 @@ def raw_column(app, column: str, credential_id: int) -> str:
     with app.app_context(), database.connection_context():
         query = f"SELECT {column} FROM api_credential WHERE id = {int(credential_id)}"
         return database.execute_sql(query).fetchone()[0]
-
-
-def new_data(app, endpoint, **changes) -> dict:
-    """The new-credential form as an admin fills it in for the local provider."""
-    prod = sandbox_id(app, "prod")
-    data = {"name": "Local provider", "provider_name": "Local", "provider_url": endpoint.url("/send"),
-            "auth_type": "api_key", "api_key_header": "X-API-Key", "api_key": API_KEY,
-            "headers-0-name": "X-Tenant", "headers-0-value": "acme",
-            "payload_format": "json", "payload_template": JSON_TEMPLATE,
-            f"use_{prod}": "y", f"number_{prod}": SENDER}
-    data.update(changes)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 def edit_data(app, credential_id, **changes) -> dict:

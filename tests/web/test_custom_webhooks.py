@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from tests.support.custom_webhooks import FEEDBACK_SAMPLE, INBOUND_SAMPLE, PROD_NUMBER, make_webhook
+from tests.support.custom_webhooks import FEEDBACK_SAMPLE, INBOUND_SAMPLE, PROD_NUMBER, inbound_form, make_webhook
 from tests.support.factories import make_credential
 from tests.support.html import field_error, text
 from wizard.core.db import database
@@ -29,13 +29,6 @@ from wizard.core.models import (
 from wizard.providers.custom.shape import fill
 
 SECRET = "shared-hmac-secret-8f3a2c"
-
-
-def inbound_form(credential_id, **changes):
-    data = {"name": "RCS inbound", "type": "inbound", "credential": str(credential_id), "sender_number": PROD_NUMBER,
-            "payload": INBOUND_SAMPLE, "hmac_secret": "", "hmac_header": "X-Signature"}
-    data.update(changes)
-    return data
 
 
 def feedback_form(**changes):

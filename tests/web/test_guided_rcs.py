@@ -9,17 +9,11 @@ import pytest
 
 from tests.support.custom_provider import JSON_TEMPLATE, make_custom
 from tests.support.factories import make_credential
+from tests.support.guided import RCS_CONSOLE, start_rcs
 from tests.support.html import field_error, text
 from tests.support.provider_endpoints import Answer
 from wizard.core.models import ApiCredential, ChannelConfiguration, CredentialNumber
 from wizard.providers.custom.settings import REDACTED
-
-
-def start(client) -> str:
-    client.get("/setup")
-    response = client.post("/setup/rcs")
-    assert response.status_code == 303
-    return response.headers["Location"].rsplit("/", 1)[0]
 
 
 @pytest.fixture
@@ -27,15 +21,11 @@ def twilio_credential(app, fake_twilio):
     return make_credential(app, fake_twilio, name="Twilio prod")
 
 
-CONSOLE = {name: "y" for name in ("sender_created", "sender_tested", "sender_submitted", "sender_approved",
-                                  "sender_in_pool")}
-
-
 def test_the_whole_rcs_flow_with_the_preset_ends_with_an_active_channel(signed_in, fake_twilio,
                                                                           twilio_credential, in_app):
-    base = start(signed_in)
+    base = start_rcs(signed_in)
     signed_in.get(f"{base}/register")
-    response = signed_in.post(f"{base}/register", {"twilio_credential": str(twilio_credential), **CONSOLE,
+    response = signed_in.post(f"{base}/register", {"twilio_credential": str(twilio_credential), **RCS_CONSOLE,
                                                     "rcs_sender_id": "rcs:acme_agent"})
     assert response.status_code == 303, text(response)
     page = text(signed_in.get(f"{base}/webhook"))
@@ -81,7 +71,7 @@ def test_the_whole_rcs_flow_with_the_preset_ends_with_an_active_channel(signed_i
 
 def test_a_trial_account_fails_the_registration_check_with_how_to_fix_it(signed_in, fake_twilio, twilio_credential):
     fake_twilio.accounts[fake_twilio.account_sid].type = "Trial"
-    base = start(signed_in)
+    base = start_rcs(signed_in)
     response = signed_in.post(f"{base}/register", {"twilio_credential": str(twilio_credential)})
     assert response.status_code == 422
     assert "RCS needs a paid account" in field_error(text(response), "twilio_credential")
@@ -91,7 +81,7 @@ def test_a_trial_account_fails_the_registration_check_with_how_to_fix_it(signed_
 
 
 def test_checklist_ticks_are_saved_one_by_one(signed_in, twilio_credential):
-    base = start(signed_in)
+    base = start_rcs(signed_in)
     signed_in.get(f"{base}/register")
     response = signed_in.post(f"{base}/register", {"twilio_credential": str(twilio_credential),
                                                     "sender_created": "y", "action": "save"}, htmx=True)
@@ -103,8 +93,8 @@ def test_checklist_ticks_are_saved_one_by_one(signed_in, twilio_credential):
 
 def test_custom_credential_errors_are_shown_next_to_fields(signed_in, app, twilio_credential):
     app.config["ALLOW_PRIVATE_PROVIDER_URLS"] = False
-    base = start(signed_in)
-    signed_in.post(f"{base}/register", {"twilio_credential": str(twilio_credential), **CONSOLE})
+    base = start_rcs(signed_in)
+    signed_in.post(f"{base}/register", {"twilio_credential": str(twilio_credential), **RCS_CONSOLE})
     signed_in.post(f"{base}/webhook", {})
     response = signed_in.post(f"{base}/credential", {
         "name": "Bad", "provider_name": "X", "provider_url": "http://127.0.0.1/send", "auth_type": "bearer",
@@ -120,8 +110,8 @@ def test_custom_credential_errors_are_shown_next_to_fields(signed_in, app, twili
 
 
 def test_leaving_and_resuming_keeps_every_step(signed_in, twilio_credential):
-    base = start(signed_in)
-    signed_in.post(f"{base}/register", {"twilio_credential": str(twilio_credential), **CONSOLE})
+    base = start_rcs(signed_in)
+    signed_in.post(f"{base}/register", {"twilio_credential": str(twilio_credential), **RCS_CONSOLE})
     signed_in.post(f"{base}/webhook", {})
     signed_in.post(f"{base}/credential", {"action": "preset"})
     page = text(signed_in.get("/setup"))
@@ -159,8 +149,8 @@ def test_a_provider_echoing_the_secret_is_shown_redacted_on_both_test_pages(sign
     provider_endpoint.route("/send", echo_secret)
     spellings = [ECHO_SECRET, b64(ECHO_SECRET), b64(f"{ECHO_USER}:{ECHO_SECRET}")]
 
-    base = start(signed_in)
-    signed_in.post(f"{base}/register", {"twilio_credential": str(twilio_credential), **CONSOLE})
+    base = start_rcs(signed_in)
+    signed_in.post(f"{base}/register", {"twilio_credential": str(twilio_credential), **RCS_CONSOLE})
     signed_in.post(f"{base}/webhook", {})
     response = signed_in.post(f"{base}/credential", {
         "name": "Echo RCS", "provider_name": "Local", "provider_url": provider_endpoint.url("/send"),

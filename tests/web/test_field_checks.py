@@ -6,15 +6,13 @@ import re
 
 import pytest
 
-from tests.factories import make_credential
-from tests.test_accounts import field_error, text
-from tests.test_channels import form_data
-from tests.test_credentials import edit_data
-from tests.test_custom_credentials import new_data
-from tests.test_custom_webhooks import inbound_form
-from tests.test_guided_rcs import CONSOLE
-from tests.test_guided_rcs import start as start_rcs
-from tests.test_guided_sms import step_url, walk_to
+from tests.support.channels import form_data
+from tests.support.custom_provider import new_data
+from tests.support.custom_webhooks import inbound_form
+from tests.support.factories import make_credential
+from tests.support.guided import RCS_CONSOLE, start_rcs, step_url, walk_to
+from tests.support.html import field_error, text
+from tests.support.queries import edit_data
 
 CHECK = ('hx-post="{url}?_field={name}"', 'hx-trigger="change"', 'hx-target="#field-{id}"', 'hx-swap="outerHTML"',
          'hx-sync="this:replace"')
@@ -130,7 +128,7 @@ def test_a_password_field_is_never_swapped_its_feedback_answers(signed_in, fake_
 def test_the_guided_rcs_steps_fields(signed_in, app, fake_twilio):
     twilio = make_credential(app, fake_twilio, name="Twilio prod")
     register = start_rcs(signed_in) + "/register"
-    data = {"twilio_credential": str(twilio), **CONSOLE}
+    data = {"twilio_credential": str(twilio), **RCS_CONSOLE}
     walk(signed_in, register, register, "rcs_sender_id", "rcs_sender_id", {**data, "rcs_sender_id": "bad id!"},
          {**data, "rcs_sender_id": "brand_abc:rcs"}, "An RCS sender id has only letters, digits",
          "As the Twilio console shows it for the sender. Optional until the sender exists.")
