@@ -81,6 +81,10 @@ class Run:
         row.save()
         return cls(row, flow)
 
+    def discard(self):
+        """The run ends: finished, abandoned, or left for another page."""
+        self.row.delete_instance()
+
     @property
     def sandbox_id(self) -> int | None:
         """The sandbox the run was started in (None for runs started before it was kept)."""

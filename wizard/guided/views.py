@@ -107,7 +107,7 @@ def _next(run: Run, step: Step, form, check_only: bool):
     values = run.with_secrets(step, submitted(form))
     elsewhere = step.branch(run, values) if step.branch else None
     if elsewhere:  # this run ends here: the choice is made on another page
-        run.row.delete_instance()
+        run.discard()
         return redirect_to(elsewhere)
     try:
         result = step.check(run, values) if step.check else CheckResult()
@@ -141,7 +141,7 @@ def review(flow_name, token):
             return redirect_to(_step_url(run, step))
     with database.atomic():
         target = run.flow.finish(run)
-        run.row.delete_instance()
+        run.discard()
     current_app.logger.info("guided run %s of flow %s finished", run.token, run.flow.name)
     return redirect_to(target)
 
@@ -151,7 +151,7 @@ def discard(flow_name, token):
     run = _run(flow_name, token)
     if request.method == "GET":
         return render("guided/discard.html", run=run, flow=run.flow)
-    run.row.delete_instance()
+    run.discard()
     flash(_("The unfinished setup was discarded."), "success")
     return redirect_to(url_for("guided.index"))
 
