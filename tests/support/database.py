@@ -65,6 +65,10 @@ class PostgresServer:
         self.admin = connect(url)  # not pooled: CREATE and DROP DATABASE, each in autocommit
         self._template = None
         self._count = 0
+        # PostgreSQL 15 copies a template through the WAL by default; copying its files is about
+        # twice as fast for databases this small (before 15, copying files is the only way).
+        version = int(self.admin.execute_sql("SHOW server_version_num").fetchone()[0])
+        self._strategy = " STRATEGY FILE_COPY" if version >= 150000 else ""
 
     def _url_of(self, name: str) -> str:
         return urlunsplit(self.url._replace(path=f"/{name}"))
@@ -83,7 +87,7 @@ class PostgresServer:
     def create(self, directory: Path, migrated: bool) -> str:
         self._count += 1
         name = f"{self.prefix}_{self._count}"
-        template = f' TEMPLATE "{self._migrated_template()}"' if migrated else ""
+        template = f' TEMPLATE "{self._migrated_template()}"{self._strategy}' if migrated else ""
         self._execute(f'CREATE DATABASE "{name}"{template}')
         return self._url_of(name)
 
