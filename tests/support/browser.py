@@ -4,9 +4,15 @@ are in tests/browser/conftest.py."""
 import os
 import threading
 
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests.support.app import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
+
+# How long an assertion may wait for the page to become right (it ends as soon as it is). CI
+# runs the SQLite and PostgreSQL suites side by side on two cores, where a page can take longer
+# than Playwright's default 5 s to settle.
+expect.set_options(timeout=15_000)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,7 +44,7 @@ def new_page(chromium, live_server, javascript, locale="en-US"):
     context = chromium.new_context(
         base_url=live_server.url, java_script_enabled=javascript, locale=locale, viewport={"width": 1280, "height": 800}
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)
     page = context.new_page()
     return context, page
 
