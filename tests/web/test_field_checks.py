@@ -132,3 +132,15 @@ def test_the_guided_rcs_steps_fields(signed_in, app, fake_twilio):
     walk(signed_in, register, register, "rcs_sender_id", "rcs_sender_id", {**data, "rcs_sender_id": "bad id!"},
          {**data, "rcs_sender_id": "brand_abc:rcs"}, "An RCS sender id has only letters, digits",
          "As the Twilio console shows it for the sender. Optional until the sender exists.")
+
+
+def test_a_field_check_leaves_the_session_cookie_alone(signed_in, app, fake_twilio, credential):
+    """A check that ends after a save must not put back the session it started with (the save's
+    flash message lives there): it sets no cookie at all."""
+    url = f"/credentials/{credential}?_field=name"
+    response = signed_in.post(url, edit_data(app, credential, name="Renamed"), htmx=True)
+    assert response.status_code == 200
+    assert response.headers.getlist("Set-Cookie") == []
+    save = signed_in.post(f"/credentials/{credential}", edit_data(app, credential, name="Renamed"))
+    assert save.status_code == 303
+    assert any(c.startswith("session=") for c in save.headers.getlist("Set-Cookie"))  # the flash is in it

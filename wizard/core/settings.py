@@ -47,6 +47,10 @@ def from_environment(instance_path: str, given: dict | None = None, environ=os.e
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": public_base_url.startswith("https://"),
+        # A response sets the session cookie only when it changed the session. Otherwise a field
+        # check or a poll that ends after a save would put back the session it started with, and
+        # the save's message ("API credential ... saved.") would be lost.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         # htmx sends the token in a header; forms send it as a field.
         "WTF_CSRF_HEADERS": ["X-CSRFToken"],
         "WTF_CSRF_TIME_LIMIT": None,
