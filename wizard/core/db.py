@@ -204,3 +204,12 @@ def group_commit(write):
         with _group_commit_lock:
             _group_commits.setdefault(key, GroupCommit(app))
     return _group_commits[key].run(write)
+
+
+def write_transaction():
+    """A transaction that will write after it reads: on SQLite it takes the write lock at BEGIN
+    (IMMEDIATE), since a reader whose snapshot another writer has passed can't start writing
+    (SQLITE_BUSY at once, no waiting). PostgreSQL's ordinary transaction already waits."""
+    if isinstance(database.obj, peewee.SqliteDatabase):
+        return database.atomic("IMMEDIATE")
+    return database.atomic()

@@ -12,7 +12,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from wizard.core.context import current_sandbox
-from wizard.core.db import database
+from wizard.core.db import write_transaction
 from wizard.core.models import ApiCredential, GuidedRun
 from wizard.guided.engine import CheckResult, Run, Step, submitted
 from wizard.guided.flows import FLOWS
@@ -139,7 +139,7 @@ def review(flow_name, token):
             run.reopen(step, errors)
             flash(_("“%(step)s” needs your attention before you can finish.", step=step.title), "error")
             return redirect_to(_step_url(run, step))
-    with database.atomic():
+    with write_transaction():  # finish reads, then writes, while callbacks may commit
         target = run.flow.finish(run)
         run.discard()
     current_app.logger.info("guided run %s of flow %s finished", run.token, run.flow.name)
