@@ -44,6 +44,14 @@ def stored_secrets(credential: ApiCredential | None) -> dict:
     return ProviderSettings.from_credential(credential).auth_secrets if credential is not None else {}
 
 
+def stored_urls(credential: ApiCredential | None) -> dict:
+    """The URLs the stored secrets were saved for, by field name: a secret is kept only for its origin."""
+    if credential is None:
+        return {}
+    settings = ProviderSettings.from_credential(credential)
+    return {"provider_url": settings.provider_url, **settings.auth_settings}
+
+
 def header_rows_changed(rows: list[dict], action: str, argument: str) -> list[dict]:
     """The header rows with an empty one added at the end ("add_header"), or row `argument` removed."""
     rows = list(rows)
