@@ -14,6 +14,13 @@ ACCOUNT_SID = "AC" + "1" * 32
 SERVICE_SID = "MG" + "2" * 32
 PUBLIC_ONLY = "A provider URL must reach the public internet (an operator can allow private addresses with " \
               "ALLOW_PRIVATE_PROVIDER_URLS=1)."
+
+
+def refused(host: str) -> str:
+    """The one message for a refused, unresolvable or unreachable private target."""
+    return f"{host} is not a public address that answers. {PUBLIC_ONLY}"
+
+
 API_KEY = "ak-live-7f3c9e1d5b2a4c6e8f0a1b3c"
 JSON_TEMPLATE = '{\n  "from": "{{fromNumber}}",\n  "to": "{{toNumber}}",\n  "text": "{{message}}"\n}'
 SENDER = "+14155550101"

@@ -233,8 +233,8 @@ def test_a_private_address_is_refused_unless_the_operator_allows_it(web, app, pr
     response = web.post("/credentials/custom/new", new_data(app, provider_endpoint))
     assert response.status_code == 422
     assert error_of(text(response), "provider_url") == (
-        "127.0.0.1 is a loopback address. A provider URL must reach the public internet (an operator can allow "
-        "private addresses with ALLOW_PRIVATE_PROVIDER_URLS=1).")
+        "127.0.0.1 is not a public address that answers. A provider URL must reach the public internet (an operator "
+        "can allow private addresses with ALLOW_PRIVATE_PROVIDER_URLS=1).")
     response = web.post("/credentials/custom/new", new_data(app, provider_endpoint,
                                                               provider_url="http://127.0.0.1/send"))
     assert error_of(text(response), "provider_url").startswith("Use an https:// URL")
@@ -548,7 +548,7 @@ def test_send_errors_are_shown_with_their_text(web, app, fake_twilio, provider_e
                                numbers={"prod": "+14155550102"})
         private = make_custom(app, provider_endpoint, name="Private", numbers={"prod": "+14155550103"})
         cases = [
-            (unreachable, "127.0.0.1 could not be reached: Connection refused"),
+            (unreachable, "127.0.0.1 is not a public address that answers."),  # one message for private targets
             (stranger, "The TLS connection to 127.0.0.1 failed: [SSL: CERTIFICATE_VERIFY_FAILED]"),
         ]
         for credential, message in cases:
@@ -564,7 +564,7 @@ def test_send_errors_are_shown_with_their_text(web, app, fake_twilio, provider_e
         web.get(f"/credentials/{private}/test")
         page = html.unescape(text(web.post(f"/credentials/{private}/test",
                                              {"number": "+14155550123", "message": "Hi"})))
-        assert "127.0.0.1 is a loopback address." in page
+        assert "127.0.0.1 is not a public address that answers." in page
         assert provider_endpoint.requests == []
     finally:
         untrusted.stop()
