@@ -80,30 +80,29 @@ def _client_certificate_files(pair):
                 pass
 
 
-def _cause(error: BaseException) -> BaseException:
-    """The innermost error under requests' and urllib3's wrappers."""
+def _chain(error: BaseException):
+    """The error and those under it, through requests' and urllib3's wrappers, outermost first."""
     for _depth in range(10):
+        yield error
         inner = getattr(error, "reason", None)
         if not isinstance(inner, BaseException):
             inner = next((arg for arg in error.args if isinstance(arg, BaseException)), error.__cause__)
         if inner is None:
-            break
+            return
         error = inner
-    return error
+
+
+def _cause(error: BaseException) -> BaseException:
+    """The innermost error under requests' and urllib3's wrappers."""
+    *_outer, innermost = _chain(error)
+    return innermost
 
 
 def _not_connected(error: BaseException) -> bool:
-    """Whether the error came before a connection was made (refused, unreachable, timed out)."""
-    for _depth in range(10):
-        if isinstance(error, (requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError)):
-            return True  # urllib3's NewConnectionError is one too
-        inner = getattr(error, "reason", None)
-        if not isinstance(inner, BaseException):
-            inner = next((arg for arg in error.args if isinstance(arg, BaseException)), error.__cause__)
-        if inner is None:
-            return False
-        error = inner
-    return False
+    """Whether the error came before a connection was made (refused, unreachable, timed out):
+    urllib3's NewConnectionError is a ConnectTimeoutError too."""
+    connecting = (requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError)
+    return any(isinstance(inner, connecting) for inner in _chain(error))
 
 
 def _problem(error: Exception, url: str, timeout: float, certificate_presented: bool, private: bool) -> str:
