@@ -1,6 +1,8 @@
 """Custom provider credentials: settings aimed at a local endpoint (tests/support/provider_endpoints.py),
 and a credential saved as the page would have saved it."""
-from tests.support.queries import sandbox_id
+import json
+
+from tests.support.queries import sandbox_id, stored
 from wizard.core.db import database
 from wizard.core.models import ApiCredential, CredentialNumber
 from wizard.providers.custom.http import send
@@ -12,6 +14,13 @@ ACCOUNT_SID = "AC" + "1" * 32
 SERVICE_SID = "MG" + "2" * 32
 PUBLIC_ONLY = "A provider URL must reach the public internet (an operator can allow private addresses with " \
               "ALLOW_PRIVATE_PROVIDER_URLS=1)."
+
+
+def refused(host: str) -> str:
+    """The one message for a refused, unresolvable or unreachable private target."""
+    return f"{host} is not a public address that answers. {PUBLIC_ONLY}"
+
+
 API_KEY = "ak-live-7f3c9e1d5b2a4c6e8f0a1b3c"
 JSON_TEMPLATE = '{\n  "from": "{{fromNumber}}",\n  "to": "{{toNumber}}",\n  "text": "{{message}}"\n}'
 SENDER = "+14155550101"
@@ -60,5 +69,22 @@ def new_data(app, endpoint, **changes) -> dict:
             "headers-0-name": "X-Tenant", "headers-0-value": "acme",
             "payload_format": "json", "payload_template": JSON_TEMPLATE,
             f"use_{prod}": "y", f"number_{prod}": SENDER}
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def custom_edit_data(app, credential_id, **changes) -> dict:
+    """The edit form as the page fills it in (secrets blank), with `changes` typed over it."""
+    credential = stored(app, credential_id)
+    data = {"name": credential.name, "provider_name": credential.provider_name,
+            "provider_url": credential.provider_url, "auth_type": credential.auth_type,
+            "payload_format": credential.payload_format, "payload_template": credential.payload_template,
+            "version": str(credential.version)}
+    data.update(json.loads(credential.auth_settings))
+    for index, (name, value) in enumerate(json.loads(credential.headers)):
+        data[f"headers-{index}-name"], data[f"headers-{index}-value"] = name, value
+    for sandbox_name, number in credential.stored_numbers.items():
+        data[f"use_{sandbox_id(app, sandbox_name)}"] = "y"
+        data[f"number_{sandbox_id(app, sandbox_name)}"] = number
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}

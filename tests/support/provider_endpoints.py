@@ -49,8 +49,9 @@ class Authority:
         return self.certificate.public_bytes(serialization.Encoding.PEM).decode()
 
     def issue(self, common_name: str, *, server: bool = False, client: bool = False,
-              valid_days: int = 2) -> tuple[str, str]:
-        """(certificate PEM, private key PEM) for a fresh key, signed by this authority."""
+              valid_days: int = 2, names=(HOST, "localhost")) -> tuple[str, str]:
+        """(certificate PEM, private key PEM) for a fresh key, signed by this authority; a server's
+        names the addresses and host names in `names`."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.UTC)
         not_after = now + datetime.timedelta(days=valid_days)
@@ -69,11 +70,17 @@ class Authority:
                    .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
                                   critical=False))
         if server:
-            builder = builder.add_extension(x509.SubjectAlternativeName([
-                x509.IPAddress(ipaddress.ip_address(HOST)), x509.DNSName("localhost")]),
-                critical=False)
+            builder = builder.add_extension(x509.SubjectAlternativeName([_general_name(name) for name in names]),
+                                            critical=False)
         certificate = builder.sign(self.key, hashes.SHA256())
         return certificate.public_bytes(serialization.Encoding.PEM).decode(), _pem_key(key)
+
+
+def _general_name(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
 
 
 def make_authority(name: str = "Provider test CA") -> Authority:
@@ -194,10 +201,12 @@ class _Server(ThreadingHTTPServer):
 
 
 class ProviderEndpoint:
-    """An HTTPS server on 127.0.0.1 with a certificate from `authority`."""
+    """An HTTPS server on 127.0.0.1 with a certificate from `authority` for `names`; it records the
+    server name (SNI) each TLS client asked for."""
 
-    def __init__(self, authority: Authority, directory: Path, client_authority: Authority | None = None):
-        certificate, key = authority.issue("provider.test", server=True)
+    def __init__(self, authority: Authority, directory: Path, client_authority: Authority | None = None,
+                 names=(HOST, "localhost")):
+        certificate, key = authority.issue("provider.test", server=True, names=names)
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "server.pem").write_text(certificate)
         (directory / "server.key").write_text(key)
@@ -206,6 +215,8 @@ class ProviderEndpoint:
         if client_authority is not None:
             self.context.verify_mode = ssl.CERT_REQUIRED
             self.context.load_verify_locations(cadata=client_authority.certificate_pem)
+        self.server_names: list[str | None] = []
+        self.context.sni_callback = lambda _socket, name, _context: self.server_names.append(name)
         self.lock = threading.Lock()
         self.routes: dict[str, Answer | Callable[[ReceivedRequest], Answer]] = {"/send": Answer()}
         self.handshake_failures: list[str] = []

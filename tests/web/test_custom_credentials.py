@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.app import ADMIN_PASSWORD, BrowserLikeClient, create_admin
 from tests.support.custom_provider import API_KEY, JSON_TEMPLATE, SENDER, make_custom, new_data
+from tests.support.custom_provider import custom_edit_data as edit_data
 from tests.support.factories import make_channel_configuration, make_credential
 from tests.support.html import field_error, text
 from tests.support.network import closed_port_url
@@ -65,23 +66,6 @@ def raw_column(app, column: str, credential_id: int) -> str:
     with app.app_context(), database.connection_context():
         query = f"SELECT {column} FROM api_credential WHERE id = {int(credential_id)}"
         return database.execute_sql(query).fetchone()[0]
-
-
-def edit_data(app, credential_id, **changes) -> dict:
-    """The edit form as the page fills it in (secrets blank), with `changes` typed over it."""
-    credential = stored(app, credential_id)
-    data = {"name": credential.name, "provider_name": credential.provider_name,
-            "provider_url": credential.provider_url, "auth_type": credential.auth_type,
-            "payload_format": credential.payload_format, "payload_template": credential.payload_template,
-            "version": str(credential.version)}
-    data.update(json.loads(credential.auth_settings))
-    for index, (name, value) in enumerate(json.loads(credential.headers)):
-        data[f"headers-{index}-name"], data[f"headers-{index}-value"] = name, value
-    for sandbox_name, number in credential.stored_numbers.items():
-        data[f"use_{sandbox_id(app, sandbox_name)}"] = "y"
-        data[f"number_{sandbox_id(app, sandbox_name)}"] = number
-    data.update(changes)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 def error_of(page: str, field_id: str) -> str:
@@ -249,8 +233,8 @@ def test_a_private_address_is_refused_unless_the_operator_allows_it(web, app, pr
     response = web.post("/credentials/custom/new", new_data(app, provider_endpoint))
     assert response.status_code == 422
     assert error_of(text(response), "provider_url") == (
-        "127.0.0.1 is a loopback address. A provider URL must reach the public internet (an operator can allow "
-        "private addresses with ALLOW_PRIVATE_PROVIDER_URLS=1).")
+        "127.0.0.1 is not a public address that answers. A provider URL must reach the public internet (an operator "
+        "can allow private addresses with ALLOW_PRIVATE_PROVIDER_URLS=1).")
     response = web.post("/credentials/custom/new", new_data(app, provider_endpoint,
                                                               provider_url="http://127.0.0.1/send"))
     assert error_of(text(response), "provider_url").startswith("Use an https:// URL")
@@ -452,7 +436,8 @@ def test_a_blank_secret_keeps_the_stored_one_and_a_rename_keeps_it_verified(web,
 
 @pytest.mark.parametrize("changes, audited", [
     ({"api_key": NEW_KEY}, {"auth_secrets"}),
-    ({"provider_url": "https://127.0.0.1:1/other"}, {"provider_url"}),
+    # Another host: the stored key is typed again (it is not sent to a new host unasked).
+    ({"provider_url": "https://127.0.0.1:1/other", "api_key": NEW_KEY}, {"provider_url", "auth_secrets"}),
     ({"api_key_header": "X-Key"}, {"auth_settings"}),
     ({"auth_type": "bearer", "bearer_token": NEW_KEY}, {"auth_type", "auth_settings", "auth_secrets"}),
 ])
@@ -563,7 +548,7 @@ def test_send_errors_are_shown_with_their_text(web, app, fake_twilio, provider_e
                                numbers={"prod": "+14155550102"})
         private = make_custom(app, provider_endpoint, name="Private", numbers={"prod": "+14155550103"})
         cases = [
-            (unreachable, "127.0.0.1 could not be reached: Connection refused"),
+            (unreachable, "127.0.0.1 is not a public address that answers."),  # one message for private targets
             (stranger, "The TLS connection to 127.0.0.1 failed: [SSL: CERTIFICATE_VERIFY_FAILED]"),
         ]
         for credential, message in cases:
@@ -579,7 +564,7 @@ def test_send_errors_are_shown_with_their_text(web, app, fake_twilio, provider_e
         web.get(f"/credentials/{private}/test")
         page = html.unescape(text(web.post(f"/credentials/{private}/test",
                                              {"number": "+14155550123", "message": "Hi"})))
-        assert "127.0.0.1 is a loopback address." in page
+        assert "127.0.0.1 is not a public address that answers." in page
         assert provider_endpoint.requests == []
     finally:
         untrusted.stop()

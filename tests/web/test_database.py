@@ -1,20 +1,25 @@
 """Persistence: versioned migrations that keep rows, SQLite settings, start-up errors, settings."""
 import fcntl
 import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import peewee
 import pytest
+from cryptography.fernet import Fernet
 
 from app import create_app
 from tests.support.app import ENCRYPTION_KEY
 from tests.support.database import open_test_database
+from tests.support.factories import make_credential
 from wizard.core import crypto
 from wizard.core import db as wizard_db
 from wizard.core.db import DatabaseUnavailable, database, group_commit
 from wizard.core.migrations import MIGRATIONS, applied_versions, apply_migrations, pending_migrations
-from wizard.core.models import Sandbox, User
+from wizard.core.models import ApiCredential, Sandbox, User
 
 
 def test_a_database_made_by_an_older_version_upgrades_without_losing_rows(database_url):
@@ -167,3 +172,78 @@ def test_sqlite_writers_queue_on_the_writer_lock_file(config, tmp_path):
         fcntl.flock(other_process, fcntl.LOCK_UN)
     assert done.wait(10)
     assert "queued" in _sandbox_names(app)
+
+
+# --- issue 11, items 10 and 11 ------------------------------------------------------------
+
+def _mode(path) -> str:
+    return oct(os.stat(path).st_mode & 0o777)
+
+
+def test_the_sqlite_database_file_is_readable_by_its_owner_only(tmp_path):
+    path = tmp_path / "instance" / "wizard.sqlite3"
+    path.parent.mkdir()
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "x", "ENCRYPTION_KEYS": ENCRYPTION_KEY})
+    result = app.test_cli_runner().invoke(args=["migrate"])
+    assert result.exit_code == 0, result.output
+    with app.app_context(), database.connection_context():
+        group_commit(lambda: Sandbox.create(name="staging", name_key="staging"))
+        database.execute_sql("PRAGMA wal_checkpoint")
+        files = [path, tmp_path / "instance" / "wizard.sqlite3-wal", tmp_path / "instance" / "wizard.sqlite3-shm",
+                 tmp_path / "instance" / "wizard.sqlite3-writer.lock"]
+        assert {file.name: _mode(file) for file in files} == {file.name: "0o600" for file in files}
+    database.close()
+
+
+def test_an_existing_database_file_readable_by_others_is_made_private_at_start_up(tmp_path):
+    path = tmp_path / "wizard.sqlite3"
+    path.touch(mode=0o644)
+    os.chmod(path, 0o644)
+    create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "x", "ENCRYPTION_KEYS": ENCRYPTION_KEY})
+    assert _mode(path) == "0o600"
+
+
+def _with_a_secret(app, fake_twilio):
+    return make_credential(app, fake_twilio, "Main Twilio")
+
+
+ROTATE = "flask --app app rotate-keys"
+
+
+def _flask(command: str, database_url: str, keys: str):
+    env = {**os.environ, "DATABASE_URL": database_url, "ENCRYPTION_KEYS": keys, "SECRET_KEY": "x"}
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", command], env=env, capture_output=True,
+                          text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
+
+
+def test_keys_that_cannot_decrypt_stored_secrets_stop_start_up_and_migrate(app, config, fake_twilio):
+    _with_a_secret(app, fake_twilio)
+    database.close()
+    stranger = Fernet.generate_key().decode()
+    with pytest.raises(SystemExit) as stopped:
+        create_app({**config, "ENCRYPTION_KEYS": stranger})
+    message = str(stopped.value)
+    assert message.startswith("ENCRYPTION_KEYS cannot decrypt the secrets stored in the database")
+    assert ROTATE in message and "api_credential" in message and stranger not in message
+
+    result = _flask("migrate", config["DATABASE_URL"], stranger)
+    assert result.returncode != 0
+    assert "ENCRYPTION_KEYS cannot decrypt the secrets stored in the database" in result.stderr + result.stdout
+    assert ROTATE in result.stderr + result.stdout
+
+    # The rotation the message asks for: the new key first, the old one after it; then the new alone.
+    rotation = _flask("rotate-keys", config["DATABASE_URL"], f"{stranger},{ENCRYPTION_KEY}")
+    assert rotation.returncode == 0, rotation.stderr
+    assert "Re-encrypted the secrets of" in rotation.stdout
+    rotated = create_app({**config, "ENCRYPTION_KEYS": stranger})
+    with rotated.app_context(), database.connection_context():
+        assert ApiCredential.get().auth_token == fake_twilio.auth_token
+
+
+def test_keys_are_checked_against_every_kind_of_stored_secret(app, config, signed_in, fake_twilio):
+    # A guided run's draft is a secret too (it holds what was typed, tokens included).
+    signed_in.get("/setup")
+    assert signed_in.post("/setup/sms").status_code == 303
+    database.close()
+    with pytest.raises(SystemExit, match="guided_run"):
+        create_app({**config, "ENCRYPTION_KEYS": Fernet.generate_key().decode()})

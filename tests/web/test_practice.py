@@ -321,7 +321,8 @@ def test_a_practice_sandbox_looks_up_no_host_name(in_practice, signed_in, app, f
     signed_in.post(f"{base}/webhook", {})
     response = signed_in.post(f"{base}/credential", form)
     assert response.status_code == 422
-    assert "could not be resolved" in field_error(text(response), "provider_url")
+    assert field_error(text(response), "provider_url").startswith("api.twilio.com is not a public address that "
+                                                                  "answers.")
 
 
 def test_custom_provider_send_in_practice_checks_oauth_token_urls_too(in_practice, app):

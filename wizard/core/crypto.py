@@ -1,7 +1,8 @@
 """Secrets at rest: encrypted with the first of ENCRYPTION_KEYS, readable with any of them.
 
 To rotate, put a new key first and keep the old ones after it: old values still
-decrypt, and `flask --app app rotate-keys` re-encrypts every stored secret under the new key."""
+decrypt, and `flask --app app rotate-keys` re-encrypts every stored secret under the new key.
+Start-up (the app, `migrate`, any command) stops when the keys can't decrypt a stored secret."""
 import functools
 
 import click
@@ -25,9 +26,59 @@ def parse_keys(value: str) -> MultiFernet:
         ) from None
 
 
+ROTATE_COMMAND = "flask --app app rotate-keys"
+
+
+class UndecryptableSecrets(SystemExit):
+    """Start-up stops with this when ENCRYPTION_KEYS can't decrypt what the database holds."""
+
+
 def init_app(app):
     app.extensions["wizard.keys"] = parse_keys(app.config["ENCRYPTION_KEYS"])
     app.cli.add_command(rotate_keys_command)
+    # Before anything is served (or migrated): wrong keys would answer 500 on every page and
+    # signed receiver that reads a secret.
+    with app.app_context():
+        check_stored_secrets()
+
+
+def _undecryptable(keys: MultiFernet) -> dict[str, int]:
+    """"table.column" -> how many of its stored values none of the keys decrypts. Tables and
+    columns an older schema lacks yet (before `migrate`) are skipped."""
+    found = {}
+    with database.connection_context():
+        for model, fields in _models_with_secrets():
+            table = model._meta.table_name
+            if not database.table_exists(table):
+                continue
+            columns = {column.name for column in database.get_columns(table)}
+            for field in fields:
+                if field.column_name not in columns:
+                    continue
+                # The query's SQL run by hand: the raw, still encrypted values.
+                cursor = database.execute(model.select(field).where(field.is_null(False)))
+                failed = 0
+                for (token,) in cursor:
+                    try:
+                        keys.decrypt(token.encode())
+                    except InvalidToken:
+                        failed += 1
+                if failed:
+                    found[f"{table}.{field.column_name}"] = failed
+    return found
+
+
+def check_stored_secrets():
+    """Stop start-up, naming the setting and the way out, when ENCRYPTION_KEYS can't decrypt
+    every stored secret (a key removed too early, or the wrong environment's keys)."""
+    found = _undecryptable(_keys())
+    if found:
+        where = ", ".join(f"{place} ({count} row{'s' if count != 1 else ''})" for place, count in found.items())
+        raise UndecryptableSecrets(
+            f"ENCRYPTION_KEYS cannot decrypt the secrets stored in the database: {where}. Put the key they were "
+            f"encrypted with back into ENCRYPTION_KEYS (after the new key, which comes first, when rotating), "
+            f"then run `{ROTATE_COMMAND}` to re-encrypt every secret with the first key. Nothing is served until "
+            f"then.")
 
 
 def _keys() -> MultiFernet:

@@ -44,6 +44,26 @@ class DatabaseUnavailable(SystemExit):
 POOL = {"max_connections": 64, "stale_timeout": 300}
 
 
+PRIVATE = 0o600  # the database holds encrypted secrets and every audit entry: its owner's only
+
+
+def _private_file(path: str):
+    """Make the file (created if missing) readable and writable by its owner only."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE))
+    os.chmod(path, PRIVATE)
+
+
+def _keep_private(path: str):
+    """The SQLite file and those beside it, as the key files: mode 0600. SQLite gives its -wal and
+    -shm files the database file's mode; those left by an older start are set here too."""
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return
+    _private_file(path)
+    for suffix in ("-wal", "-shm", "-journal", "-writer.lock"):
+        if os.path.exists(path + suffix):
+            os.chmod(path + suffix, PRIVATE)
+
+
 def open_database(url: str) -> peewee.Database:
     scheme, _, rest = url.partition("://")
     if scheme == "sqlite":
@@ -51,6 +71,11 @@ def open_database(url: str) -> peewee.Database:
         # A pooled connection moves between threads, one thread at a time.
         db = connect(f"sqlite+pool://{rest}", pragmas={"journal_mode": "wal", "foreign_keys": 1,
                                                        "busy_timeout": 10000}, check_same_thread=False, **POOL)
+        try:
+            _keep_private(db.database)
+        except OSError as exc:
+            raise DatabaseUnavailable(
+                f"Cannot open the database named by DATABASE_URL ({url}): {exc.strerror}.") from exc
     elif scheme in ("postgres", "postgresql"):
         db = connect(f"postgresql+pool://{rest}", **POOL)
     else:
@@ -182,7 +207,7 @@ def writer_lock():
     if not isinstance(database.obj, peewee.SqliteDatabase) or path in ("", ":memory:"):
         yield
         return
-    with open(f"{path}-writer.lock", "a") as lock:
+    with os.fdopen(os.open(f"{path}-writer.lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield

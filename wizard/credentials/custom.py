@@ -1,6 +1,5 @@
 """Custom-provider credentials (vendor Custom), one implementation for every page that makes one: the
 credentials page and the guided RCS step both preview, test, create and save through here."""
-import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -42,6 +41,14 @@ HEADER_ROW = re.compile(r"^headers-(\d+)-(name|value)$")
 def stored_secrets(credential: ApiCredential | None) -> dict:
     """Secret name -> value as stored (decrypted); never rendered, only kept when left blank."""
     return ProviderSettings.from_credential(credential).auth_secrets if credential is not None else {}
+
+
+def stored_urls(credential: ApiCredential | None) -> dict:
+    """The URLs the stored secrets were saved for, by field name: a secret is kept only for its origin."""
+    if credential is None:
+        return {}
+    settings = ProviderSettings.from_credential(credential)
+    return {"provider_url": settings.provider_url, **settings.auth_settings}
 
 
 def header_rows_changed(rows: list[dict], action: str, argument: str) -> list[dict]:
@@ -89,20 +96,18 @@ def preview_request(form, sandboxes) -> dict:
 
 def run_test_request(settings: ProviderSettings, to: str, sender: str, message: str, transport: Transport) -> dict:
     """Send the real request through `transport`. The context to show it: the request sent, the
-    provider's answer or the problem, every secret redacted in each (a provider may echo what it got)."""
+    provider's answer or the problem, every secret and every value sent because of one redacted in
+    each (a provider may echo what it got; send() redacts what it hands back)."""
     secrets = settings.secret_values()
     context = {"sent_request": None, "answer": None, "test_problem": None}
     prepared = None
     try:
         prepared = prepare(settings, to, sender, message)
-        context["sent_request"] = redact(prepared, secrets)
-        answer = send(settings, to, sender, message, transport=transport)
+        context["sent_request"] = redact(prepared, secrets)  # until the request sent replaces it
+        context["answer"] = send(settings, to, sender, message, transport=transport)
+        context["sent_request"] = context["answer"].request
     except ProviderError as error:
         context["test_problem"] = redact_text(error.message, secrets, prepared)
-    else:
-        context["answer"] = dataclasses.replace(
-            answer, body=redact_text(answer.body, secrets, prepared),
-            headers=[(name, redact_text(value, secrets, prepared)) for name, value in answer.headers])
     return context
 
 

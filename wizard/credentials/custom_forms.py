@@ -2,7 +2,9 @@
 from collections.abc import Mapping
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from wtforms import (
     FieldList,
     Form,
@@ -21,10 +23,12 @@ from wizard.providers import transport
 from wizard.providers.custom.auth import (
     AUTH_FIELDS,
     AUTH_TYPES,
+    FIELD_LABELS,
     SECRET_FIELDS,
     Typed,
     auth_header_names,
 )
+from wizard.providers.custom.destinations import moved_secrets, moved_urls
 from wizard.providers.custom.headers import check_headers
 from wizard.providers.custom.payload import check_template
 from wizard.providers.custom.settings import (
@@ -97,7 +101,8 @@ class CustomCredentialForm(_ProviderForm, metaclass=_AuthFieldsMeta):
 
     Every auth type's fields are in the form (wizard.providers.custom.auth: AUTH_TYPES); only the
     chosen type's are checked and kept. Secrets are write-only: a blank one keeps the stored value
-    named in `stored_secrets`.
+    named in `stored_secrets`, unless a URL it is sent to now points to another origin than in
+    `stored_urls` (wizard.providers.custom.destinations): then it must be typed again.
     """
 
     headers = FieldList(FormField(HeaderRowForm), label=_l("Headers"), max_entries=50)
@@ -110,12 +115,15 @@ class CustomCredentialForm(_ProviderForm, metaclass=_AuthFieldsMeta):
                        "allowed."),
         render_kw={"rows": 6, "spellcheck": "false", "class": "code"})
 
-    def __init__(self, *args, stored_secrets=frozenset(), allow_private: bool | None = None, **kwargs):
+    def __init__(self, *args, stored_secrets=frozenset(), stored_urls: Mapping | None = None,
+                 allow_private: bool | None = None, **kwargs):
         """stored_secrets: the names of the secrets the credential already has; a mapping of
         name -> value also lets a new certificate be checked against the stored key.
-        allow_private: defaults to the ALLOW_PRIVATE_PROVIDER_URLS setting."""
+        stored_urls: the URLs those secrets were stored for, by field name (provider_url,
+        oauth_token_url). allow_private: defaults to the ALLOW_PRIVATE_PROVIDER_URLS setting."""
         super().__init__(*args, **kwargs)
         self.stored_secrets = stored_secrets
+        self.stored_urls = stored_urls or {}
         self.allow_private = allow_private
         self.warnings: list[str] = []
 
@@ -129,9 +137,22 @@ class CustomCredentialForm(_ProviderForm, metaclass=_AuthFieldsMeta):
         """The fixed first header row's value, from the payload format."""
         return CONTENT_TYPES.get(self.payload_format.data, CONTENT_TYPES["json"])
 
+    @property
+    def moved_secrets(self) -> set[str]:
+        """The chosen type's stored secrets that may not be kept: a URL they go to points to another
+        origin now. They are neither sent nor saved; the admin types them again."""
+        stored = [name for name in self.chosen_auth.secrets if name in self.stored_secrets]
+        return moved_secrets(self.stored_urls, self.data, stored)
+
+    @property
+    def kept_secrets(self) -> set[str]:
+        """The names of the stored secrets a blank field keeps."""
+        return set(self.stored_secrets) - self.moved_secrets
+
     def _stored_values(self) -> Mapping:
-        """The stored secrets' values, when given (else only their names are known)."""
-        return self.stored_secrets if isinstance(self.stored_secrets, Mapping) else {}
+        """The stored secrets' values that may be kept, when given (else only their names are known)."""
+        stored = self.stored_secrets if isinstance(self.stored_secrets, Mapping) else {}
+        return {name: value for name, value in stored.items() if name in self.kept_secrets}
 
     def _private_allowed(self) -> bool:
         if self.allow_private is not None:
@@ -171,9 +192,16 @@ class CustomCredentialForm(_ProviderForm, metaclass=_AuthFieldsMeta):
         return ok
 
     def _validate_auth(self) -> bool:
-        ok, kind = True, self.chosen_auth
+        ok, kind, moved = True, self.chosen_auth, self.moved_secrets
+        self._note_moved(moved)
         for spec in kind.inputs:
             field = self[spec.name]
+            if spec.name in moved:
+                if not field.data:
+                    url = self[moved_urls(spec.name, self.stored_urls, self.data)[0]]
+                    ok = self._error(field, _("Type it again: the %(url)s now points to another host.",
+                                              url=url.label.text))
+                continue
             stored = spec.secret and spec.name in self.stored_secrets
             if not field.data and not spec.optional and not stored:
                 ok = self._error(field, spec.required)
@@ -181,6 +209,18 @@ class CustomCredentialForm(_ProviderForm, metaclass=_AuthFieldsMeta):
         for name, message in kind.checks(typed).items():
             ok = self._error(self[name], message)
         return ok
+
+    def _note_moved(self, moved: set[str]):
+        """Beside each URL that moved: which stored secrets saving it clears."""
+        by_url = {}
+        for name in (name for name in self.chosen_auth.secrets if name in moved):
+            for url_field in moved_urls(name, self.stored_urls, self.data):
+                by_url.setdefault(url_field, []).append(str(FIELD_LABELS[name]))
+        for url_field, labels in by_url.items():
+            self[url_field].notes = [ngettext(
+                "Another host than before: the stored %(names)s will be cleared, so type it again.",
+                "Another host than before: the stored %(names)s will be cleared, so type them again.",
+                len(labels), names=", ".join(labels))]
 
     def _validate_headers(self) -> bool:
         ok = True
@@ -196,6 +236,7 @@ class CustomCredentialForm(_ProviderForm, metaclass=_AuthFieldsMeta):
         secret takes its value from `stored` (name -> value), when given."""
         stored = stored if stored is not None else (self.stored_secrets if isinstance(self.stored_secrets, Mapping)
                                                     else {})
+        stored = {name: value for name, value in stored.items() if name not in self.moved_secrets}
         kind = self.chosen_auth
         plain, secrets = {}, {}
         for name in kind.fields:

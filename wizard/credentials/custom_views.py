@@ -15,6 +15,7 @@ from wizard.credentials.custom import (
     send_test_request,
     sender_number,
     stored_secrets,
+    stored_urls,
     with_header_rows_changed,
 )
 from wizard.credentials.custom_forms import (
@@ -31,7 +32,8 @@ from wizard.shell.pages import redirect_to, render
 
 def _custom_form(sandboxes, credential: ApiCredential | None, **kwargs):
     form = custom_form_class(sandboxes)(credential_id=credential.id if credential else None,
-                                        stored_secrets=stored_secrets(credential), **kwargs)
+                                        stored_secrets=stored_secrets(credential),
+                                        stored_urls=stored_urls(credential), **kwargs)
     for sandbox in sandboxes:
         # A custom provider sends from this number; "incoming" is the Twilio credential's word.
         form[f"number_{sandbox.id}"].label.text = _("Sender number for %(name)s", name=sandbox.name)

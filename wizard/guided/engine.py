@@ -30,7 +30,10 @@ class Step:
     form: Callable[["Run"], type[FlaskForm]]  # the form class, given the run (earlier steps' values)
     check: Callable[["Run", dict], CheckResult] | None = None  # live check of valid input; raises CheckFailed
     context: Callable[["Run"], dict] | None = None  # more for the template, e.g. choices fetched live
-    secret_fields: tuple = ()  # write-only: a blank one keeps what the draft has
+    secret_fields: tuple = ()  # write-only: a blank one keeps what the draft has...
+    # ...unless this says it may not: handler(draft values, typed values) -> the secret fields whose
+    # kept value would go elsewhere now (e.g. to another host); those are cleared instead.
+    moved_secrets: Callable[[dict, dict], set] | None = None
     why: str = ""  # the trainer's "Why this step" note
     # The step's own buttons beside Back/Next: action name -> handler(run, form, argument) -> template context.
     actions: dict = field(default_factory=dict)
@@ -154,10 +157,12 @@ class Run:
         return self.draft["errors"].get(step.name, {})
 
     def with_secrets(self, step: Step, values: dict) -> dict:
-        merged = dict(values)
+        """The values with each blank secret filled from the draft, unless the step says it moved."""
+        merged, kept = dict(values), self.values(step.name)
+        moved = step.moved_secrets(kept, merged) if step.moved_secrets else set()
         for name in step.secret_fields:
             if not merged.get(name):
-                merged[name] = self.values(step.name).get(name, "")
+                merged[name] = "" if name in moved else kept.get(name, "")
         return merged
 
     def _save(self, current: Step):

@@ -29,6 +29,7 @@ from wizard.messaging.receiver_urls import reachability_warning, webhook_urls
 from wizard.messaging.store import waiting_state
 from wizard.providers import transport
 from wizard.providers.custom.auth import AUTH_TYPES
+from wizard.providers.custom.destinations import moved_secrets
 from wizard.providers.custom.presets import twilio_rcs_preset
 from wizard.providers.transport import TwilioAccount
 from wizard.providers.twilio.checks import (
@@ -203,11 +204,12 @@ def rcs_credential_form(run: Run):
         test_message = TextAreaField(_l("Message"), validators=[Length(max=1600, message=_l(
             "A message has at most 1600 characters."))])
 
-    stored = {name: value for name, value in run.values("credential").items()
-              if name in CUSTOM_SECRET_FIELDS and value}
+    draft = run.values("credential")
+    stored = {name: value for name, value in draft.items() if name in CUSTOM_SECRET_FIELDS and value}
     # In a practice sandbox only the Twilio simulator answers: no provider URL is looked up.
     allow_private = True if _rcs_sandbox(run).is_practice else None
-    return lambda **kwargs: RcsCredentialForm(stored_secrets=stored, allow_private=allow_private, **kwargs)
+    return lambda **kwargs: RcsCredentialForm(stored_secrets=stored, stored_urls=draft, allow_private=allow_private,
+                                              **kwargs)
 
 
 def _sample_numbers(run: Run) -> tuple[str, str]:
@@ -360,6 +362,7 @@ RCS = Flow(
                     "SMS. If they point elsewhere, opt-outs are lost: that is what goes wrong most often.")),
         Step("credential", _l("Create the API credential with vendor Custom"), "guided/steps/rcs_credential.html",
              rcs_credential_form, check=check_rcs_credential, secret_fields=tuple(sorted(CUSTOM_SECRET_FIELDS)),
+             moved_secrets=moved_secrets,
              context=rcs_credential_context,
              actions={"preset": apply_rcs_preset, "preview": preview_rcs_request, "test": send_rcs_test_request,
                       "auth_fields": show_auth_fields, "add_header": add_header_row,

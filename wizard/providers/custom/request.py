@@ -58,27 +58,42 @@ def _spellings(secret: str) -> set[str]:
             json.dumps(secret)[1:-1], *base64s, *(spelling.rstrip("=") for spelling in base64s)}
 
 
-def _sent_secrets(prepared: Prepared | None) -> set[str]:
-    """What the request's auth headers carry, whole and without their scheme: e.g. a Basic header's
-    base64(user:password), which no single secret's spelling matches."""
+def derived_secrets(*sent: Prepared | None) -> set[str]:
+    """What the requests' auth headers carry because of a secret, whole and without their scheme: a
+    Basic header's base64(user:password) or an OAuth client's base64 pair, which no single secret's
+    spelling matches; a Bearer token (an access token bought with a secret, a JWT signed with one)
+    and a JWT's signature alone; an HMAC signature."""
     values = set()
-    for name, value in prepared.headers if prepared is not None else ():
-        if name.lower() in prepared.secret_headers and value:
+    for prepared in sent:
+        for name, value in prepared.headers if prepared is not None else ():
+            if name.lower() not in prepared.secret_headers or not value:
+                continue
             values.add(value)
             scheme, _space, credentials = value.partition(" ")
             if credentials.strip() and scheme.isalpha():
                 values.add(credentials.strip())
+            parts = value.rsplit(" ", 1)[-1].split(".")
+            if len(parts) == 3 and all(parts):  # a JWT: its signature is the secret's work too
+                values.add(parts[2])
     return values
 
 
-def redact_text(text: str, secrets=(), prepared: Prepared | None = None) -> str:
-    """Any text (a request, a provider's answer, an error) with every spelling of every secret, and of
-    what `prepared`'s auth headers carry, hidden."""
+def redact_text(text: str, secrets=(), prepared: Prepared | tuple | None = None, rest: str = "") -> str:
+    """Any text (a request, a provider's answer, an error) with every spelling of every secret, and
+    of what the auth headers of `prepared` (one request or several) carry, hidden. `rest`: what
+    follows a text that was cut short (read, not shown); a spelling the cut splits is hidden whole."""
     if isinstance(secrets, dict):
         secrets = secrets.values()
-    values = {str(secret) for secret in secrets if secret} | _sent_secrets(prepared)
-    hidden = {spelling for value in values for spelling in _spellings(value) if spelling}
-    for spelling in sorted(hidden, key=len, reverse=True):
+    sent = prepared if isinstance(prepared, tuple) else (prepared,)
+    values = {str(secret) for secret in secrets if secret} | derived_secrets(*sent)
+    hidden = sorted({spelling for value in values for spelling in _spellings(value) if spelling}, key=len,
+                    reverse=True)
+    whole = text + rest
+    for spelling in hidden:
+        start = whole.find(spelling, max(0, len(text) - len(spelling) + 1))
+        if 0 <= start < len(text):  # runs on past the cut: take it in whole, to be hidden below
+            text = whole[:start + len(spelling)]
+    for spelling in hidden:
         text = text.replace(spelling, REDACTED)
     return text
 

@@ -20,7 +20,9 @@ class AuthField:
 
     kind and options build the wtforms field (kind(label, default=..., filters=..., **options));
     required is the message when it is left blank, None for an optional field; a secret is
-    write-only and kept encrypted in auth_secrets, the others in auth_settings."""
+    write-only and kept encrypted in auth_secrets, the others in auth_settings. sent_to names the
+    URL fields a secret goes to, itself or in a form derived from it: a stored secret is sent
+    only to the origin it was stored for (wizard.providers.custom.destinations)."""
 
     name: str
     label: str
@@ -30,6 +32,7 @@ class AuthField:
     default: str | None = None
     secret: bool = False
     filters: tuple = (strip,)
+    sent_to: tuple[str, ...] = ("provider_url",)
     options: Mapping = field(default_factory=dict)
 
     @property
@@ -103,6 +106,12 @@ class AuthType:
     @property
     def secrets(self) -> tuple[str, ...]:
         return tuple(spec.name for spec in self.inputs if spec.secret)
+
+    @property
+    def destinations(self) -> tuple[str, ...]:
+        """The URL fields of this type that its secrets are sent to (not the provider URL)."""
+        return tuple(dict.fromkeys(url for spec in self.inputs if spec.secret for url in spec.sent_to
+                                   if url in self.fields))
 
     @property
     def optional(self) -> tuple[str, ...]:

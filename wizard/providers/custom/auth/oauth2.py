@@ -42,8 +42,9 @@ OAUTH2 = AuthType(
         AuthField("oauth_token_url", _l("Token URL"),
                   required=_l("Enter the token URL, e.g. https://auth.example.com/oauth/token.")),
         AuthField("oauth_client_id", _l("Client ID"), required=_l("Enter the client ID.")),
+        # Sent to the token URL; the access token it buys goes to the provider URL.
         AuthField("oauth_client_secret", _l("Client secret"), PasswordField, secret=True,
-                  required=_l("Enter the client secret.")),
+                  required=_l("Enter the client secret."), sent_to=("oauth_token_url", "provider_url")),
         AuthField("oauth_scope", _l("Scope"), help=_l("Optional; several scopes are separated by spaces.")),
     ),
     authenticate=authenticate,
