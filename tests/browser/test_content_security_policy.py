@@ -92,6 +92,9 @@ def test_pages_and_htmx_interactions_run_under_the_policy(page, app, fake_twilio
     # Polling: new events arrive; an open timeline follows its message, and Hide folds it away.
     sid = new_sid("SM")
     callback(app, credential, sid, "queued")
+    requested = []
+    page.on("request", lambda request: requested.append(request.url) if f"/events/messages/{sid}" in request.url
+            else None)
     page.goto("/events")
     page.get_by_role("link", name=sid).click()
     timeline = page.locator("tr.timeline:not([hidden])")
@@ -103,6 +106,12 @@ def test_pages_and_htmx_interactions_run_under_the_policy(page, app, fake_twilio
     htmx_settled(page)
     timeline.get_by_role("button", name="Hide").click()
     expect(page.locator("tr.timeline:not([hidden])")).to_have_count(0)
+    # Folded, it polls no more, while the page's poller for new events (same 2 s) goes on.
+    timeline_polls = len(requested)
+    for _ in range(3):
+        with page.expect_request(lambda request: "/events/new" in request.url, timeout=8_000):
+            pass
+    assert len(requested) == timeline_polls
 
     # The consent register: a number's history opens in place and Hide history folds it away.
     inbound(app, credential, "STOP", "SM950", sender=SENDER)
