@@ -28,3 +28,21 @@ function wireCopyButtons(root) {
 }
 document.addEventListener("DOMContentLoaded", () => wireCopyButtons(document));
 document.addEventListener("htmx:load", (event) => wireCopyButtons(event.detail.elt));
+
+// Fold buttons (Hide): hide the table row they are in; data-fold-row="empty" also empties it,
+// data-focus names where the keyboard focus goes next. Handlers live here, not in the markup:
+// the Content-Security-Policy allows no inline script.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-fold-row]");
+  if (!button) return;
+  const row = button.closest("tr");
+  if (button.dataset.foldRow === "empty") row.replaceChildren();
+  row.hidden = true;
+  if (button.dataset.focus) document.querySelector(button.dataset.focus)?.focus();
+});
+
+// A poller marked data-poll-while-shown skips its polls while it is hidden (a folded timeline).
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const poller = event.detail.elt;
+  if (poller.hasAttribute("data-poll-while-shown") && poller.hidden) event.preventDefault();
+});

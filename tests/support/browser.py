@@ -50,10 +50,14 @@ def new_page(chromium, live_server, javascript, locale="en-US"):
 
 
 def htmx_settled(page):
-    """Wait until htmx has finished swapping and settling (new content is live only then)."""
+    """Wait until htmx has finished swapping and settling (new content is live only then).
+
+    After a page load, htmx wires the page up on DOMContentLoaded, after `window.htmx` exists:
+    readyState "complete" comes after that."""
     if page.javascript:
         page.wait_for_function(
-            "() => window.htmx && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+            "() => document.readyState === 'complete' && window.htmx"
+            " && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
         )
 
 

@@ -44,6 +44,24 @@ def test_a_database_made_by_an_older_version_upgrades_without_losing_rows(databa
     assert applied_versions(db) == [version for version, _ in MIGRATIONS]
 
 
+def test_twilio_retries_stored_before_0009_are_kept_once(database_url):
+    db = open_test_database(database_url)
+    apply_migrations(db, upto="0007_practice_sandboxes_and_custom_retries")
+    p = db.param
+    insert = (f"INSERT INTO inbound_message (sandbox_id, source, message_sid, from_number, to_number, body, media, "
+              f"params, signed, received_at) VALUES (1, {p}, {p}, '+886912345678', '+14155550101', {p}, '[]', '{{}}', "
+              f"{p}, '2026-01-01 00:00:00')")
+    with db.connection_context():
+        for source, sid, body in [("twilio", "SM1", "STOP"), ("twilio", "SM1", "STOP again"), ("twilio", "SM2", "Hi"),
+                                  ("twilio", "", "no sid"), ("twilio", "", "no sid either"),
+                                  ("custom", "SM1", "a custom provider's request")]:
+            db.execute_sql(insert, (source, sid, body, True))
+    apply_migrations(db)
+    with db.connection_context():
+        bodies = [row[0] for row in db.execute_sql("SELECT body FROM inbound_message ORDER BY id")]
+    assert bodies == ["STOP", "Hi", "no sid", "no sid either", "a custom provider's request"]
+
+
 def test_the_migrate_command_applies_pending_migrations(database_url):
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x", "ENCRYPTION_KEYS": ENCRYPTION_KEY})
     runner = app.test_cli_runner()

@@ -171,7 +171,7 @@ def test_saving_the_settings_the_first_time_stores_the_defaults(signed_in, app, 
     signed_in.get(f"/keywords?credential={credential}")
     response = signed_in.post(f"/keywords?credential={credential}", {
         "settings-default_reply": " 感謝您的訊息，我們會盡快回覆。 ", "settings-fuzzy_opt_out": "y",
-        "settings-fuzzy_reply": "Unsubscribed.", "settings-advanced_opt_out": ""})
+        "settings-fuzzy_reply": "Unsubscribed.", "settings-advanced_opt_out": "", "settings-version": "1"})
     assert response.status_code == 303
     assert response.headers["Location"] == f"/keywords?credential={credential}"
     assert rules_of(app, credential) == DEFAULTS
@@ -192,14 +192,16 @@ def test_saving_the_settings_the_first_time_stores_the_defaults(signed_in, app, 
 
 def test_settings_with_htmx_answer_the_section_and_refresh_the_rules(signed_in, app, credential):
     signed_in.get(f"/keywords?credential={credential}")
-    response = signed_in.post(f"/keywords?credential={credential}", {"settings-default_reply": "Hi"}, htmx=True)
+    response = signed_in.post(f"/keywords?credential={credential}", {"settings-default_reply": "Hi",
+                                                                      "settings-version": "1"}, htmx=True)
     body = text(response)
     assert response.status_code == 200 and "<html" not in body
     assert '<section id="keyword-settings">' in body
     assert 'id="keyword-rules" hx-swap-oob="true"' in body  # the defaults just became real rules
     assert f'id="rule-{rule_id(app, credential, "STOP")}"' in body
     # The second time only the settings come back.
-    again = text(signed_in.post(f"/keywords?credential={credential}", {"settings-default_reply": "Hi!"}, htmx=True))
+    again = text(signed_in.post(f"/keywords?credential={credential}", {"settings-default_reply": "Hi!",
+                                                                                "settings-version": "2"}, htmx=True))
     assert "keyword-rules" not in again and "Keyword settings saved." in again
 
 
@@ -215,7 +217,8 @@ def test_bad_settings_are_refused_beside_the_field(signed_in, app, credential):
         assert field_error(page, "settings-fuzzy_reply") == \
             "A reply cannot contain control characters other than line breaks."
     assert rules_of(app, credential) == []
-    response = signed_in.post(f"/keywords?credential={credential}", {"settings-default_reply": "x" * 1600})
+    response = signed_in.post(f"/keywords?credential={credential}", {"settings-default_reply": "x" * 1600,
+                                                                      "settings-version": "1"})
     assert response.status_code == 303
 
 
@@ -291,14 +294,14 @@ def test_other_bad_rule_input(signed_in, app, credential):
 
 def test_edit_a_saved_rule_inline_with_htmx(signed_in, app, credential):
     signed_in.get(f"/keywords?credential={credential}")
-    signed_in.post(f"/keywords?credential={credential}", {"settings-default_reply": ""})
+    signed_in.post(f"/keywords?credential={credential}", {"settings-default_reply": "", "settings-version": "1"})
     stop = rule_id(app, credential, "STOP")
     form = text(signed_in.htmx_get(f"/keywords/rules/{stop}/edit?credential={credential}"))
     assert f'<tr id="rule-{stop}">' in form and "<html" not in form
     assert 'value="STOP, QUIT, CANCEL, END, UNSUBSCRIBE, STOPALL"' in form
     response = signed_in.post(f"/keywords/rules/{stop}?credential={credential}", {
         f"rule-{stop}-category": "opt_out", f"rule-{stop}-keywords": "stop 退訂 quit",
-        f"rule-{stop}-reply": "您已取消訂閱。"}, htmx=True)
+        f"rule-{stop}-reply": "您已取消訂閱。", f"rule-{stop}-version": "1"}, htmx=True)
     body = text(response)
     assert response.status_code == 200 and "<html" not in body and 'id="keyword-rules"' in body
     assert "Opt-Out rule saved: STOP, 退訂, QUIT." in body
@@ -314,7 +317,7 @@ def test_edit_a_saved_rule_inline_with_htmx(signed_in, app, credential):
 
 def test_an_inline_edit_with_an_error_keeps_the_row_a_form(signed_in, app, credential):
     signed_in.get(f"/keywords?credential={credential}")
-    signed_in.post(f"/keywords?credential={credential}", {"settings-default_reply": ""})
+    signed_in.post(f"/keywords?credential={credential}", {"settings-default_reply": "", "settings-version": "1"})
     helper = rule_id(app, credential, "HELP")
     response = signed_in.post(f"/keywords/rules/{helper}?credential={credential}", {
         f"rule-{helper}-category": "help", f"rule-{helper}-keywords": "help, start", f"rule-{helper}-reply": "Typed"},
@@ -329,7 +332,8 @@ def test_an_inline_edit_with_an_error_keeps_the_row_a_form(signed_in, app, crede
     assert ("help", ["HELP", "INFO"], HELP) in rules_of(app, credential)
     # A rule may keep its own keywords.
     ok = signed_in.post(f"/keywords/rules/{helper}?credential={credential}", {
-        f"rule-{helper}-category": "help", f"rule-{helper}-keywords": "help info 幫助", f"rule-{helper}-reply": "Hi"})
+        f"rule-{helper}-category": "help", f"rule-{helper}-keywords": "help info 幫助", f"rule-{helper}-reply": "Hi",
+        f"rule-{helper}-version": "1"})
     assert ok.status_code == 303
 
 
@@ -339,7 +343,7 @@ def test_edit_a_default_rule_without_javascript_stores_the_defaults_first(signed
     assert 'value="HELP, INFO"' in page
     response = signed_in.post(f"/keywords/rules/default-help?credential={credential}", {
         "rule-default-help-category": "help", "rule-default-help-keywords": "HELP, INFO, 說明",
-        "rule-default-help-reply": "客服專線 02-1234-5678"})
+        "rule-default-help-reply": "客服專線 02-1234-5678", "rule-default-help-version": "1"})
     assert response.status_code == 303 and response.headers["Location"] == f"/keywords?credential={credential}"
     assert rules_of(app, credential) == [*DEFAULTS[:2], ("help", ["HELP", "INFO", "說明"], "客服專線 02-1234-5678")]
     assert [e.action for e in audit_of(app, "KeywordRule")] == ["create"] * 3 + ["update"]
@@ -358,7 +362,8 @@ def test_change_a_rules_category(signed_in, app, credential):
                    {"new-category": "custom", "new-keywords": "YES2", "new-reply": "x"})
     yes2 = rule_id(app, credential, "YES2")
     signed_in.post(f"/keywords/rules/{yes2}?credential={credential}", {
-        f"rule-{yes2}-category": "double_opt_in", f"rule-{yes2}-keywords": "CONFIRM", f"rule-{yes2}-reply": "Done"})
+        f"rule-{yes2}-category": "double_opt_in", f"rule-{yes2}-keywords": "CONFIRM", f"rule-{yes2}-reply": "Done",
+        f"rule-{yes2}-version": "1"})
     assert rules_of(app, credential)[-1] == ("double_opt_in", ["CONFIRM"], "Done")
 
 
@@ -451,3 +456,55 @@ def test_keywords_and_replies_are_shown_escaped(signed_in, app, credential):
 def test_the_page_needs_sign_in(client, admin, credential):
     response = client.get(f"/keywords?credential={credential}")
     assert response.status_code == 303 and "/login" in response.headers["Location"]
+
+
+# --- Edits that would overwrite someone else's save -----------------------------------------
+
+def test_a_rule_edit_over_someone_elses_save_is_a_conflict_that_keeps_the_input(signed_in, app, credential):
+    signed_in.get(f"/keywords?credential={credential}")
+    signed_in.post(f"/keywords?credential={credential}", {"settings-default_reply": "", "settings-version": "1"})
+    helper = rule_id(app, credential, "HELP")
+    opened = text(signed_in.get(f"/keywords/rules/{helper}?credential={credential}"))
+    assert f'id="rule-{helper}-version" name="rule-{helper}-version" type="hidden" value="1"' in opened
+    theirs = signed_in.post(f"/keywords/rules/{helper}?credential={credential}", {
+        f"rule-{helper}-category": "help", f"rule-{helper}-keywords": "HELP, INFO", f"rule-{helper}-reply": "Theirs",
+        f"rule-{helper}-version": "1"})
+    assert theirs.status_code == 303
+    for htmx in (True, False):  # the same old form, saved again
+        mine = signed_in.post(f"/keywords/rules/{helper}?credential={credential}", {
+            f"rule-{helper}-category": "help", f"rule-{helper}-keywords": "HELP, INFO, 說明",
+            f"rule-{helper}-reply": "Mine", f"rule-{helper}-version": "1"}, htmx=htmx)
+        assert mine.status_code == 409
+        page = text(mine)
+        assert "Someone else saved this after you opened it. Nothing of yours was saved" in page
+        assert "<li>Reply: Theirs</li>" in page
+        assert 'value="HELP, INFO, 說明"' in page and "Mine</textarea>" in page  # what was typed stays
+        assert f'name="rule-{helper}-version" type="hidden" value="2"' in page
+    assert ("help", ["HELP", "INFO"], "Theirs") in rules_of(app, credential)
+    # Saving again, knowingly, replaces their reply.
+    again = signed_in.post(f"/keywords/rules/{helper}?credential={credential}", {
+        f"rule-{helper}-category": "help", f"rule-{helper}-keywords": "HELP, INFO", f"rule-{helper}-reply": "Mine",
+        f"rule-{helper}-version": "2"})
+    assert again.status_code == 303
+    assert ("help", ["HELP", "INFO"], "Mine") in rules_of(app, credential)
+
+
+def test_a_settings_save_over_someone_elses_save_is_a_conflict_that_keeps_the_input(signed_in, app, credential,
+                                                                                   in_app):
+    opened = text(signed_in.get(f"/keywords?credential={credential}"))
+    assert 'id="settings-version" name="settings-version" type="hidden" value="1"' in opened
+    theirs = signed_in.post(f"/keywords?credential={credential}", {
+        "settings-default_reply": "Theirs", "settings-version": "1"})
+    assert theirs.status_code == 303
+    for htmx in (True, False):
+        mine = signed_in.post(f"/keywords?credential={credential}", {
+            "settings-default_reply": "Mine", "settings-fuzzy_opt_out": "y", "settings-version": "1"}, htmx=htmx)
+        assert mine.status_code == 409
+        page = text(mine)
+        assert "Someone else saved this after you opened it. Nothing of yours was saved" in page
+        assert "<li>Default reply: Theirs</li>" in page
+        assert "Mine</textarea>" in page
+        assert 'name="settings-version" type="hidden" value="2"' in page
+    with in_app():
+        saved = KeywordSettings.get()
+        assert (saved.default_reply, saved.fuzzy_opt_out) == ("Theirs", False)

@@ -530,10 +530,11 @@ def test_a_sandbox_is_made_practice_on_create_and_on_edit(signed_in, app):
     assert training.is_practice
     page = text(signed_in.get("/sandboxes"))
     assert "badge-practice" in page and '<a href="/practice">Practice mode</a>' in page
-    row = signed_in.post(f"/sandboxes/{training.id}", {"name": "training"}, htmx=True)
+    row = signed_in.post(f"/sandboxes/{training.id}", {"name": "training", "version": "1"}, htmx=True)
     assert "is no longer a practice sandbox" in text(row)
     assert not rows(app, Sandbox, name="training")[0].is_practice
-    assert signed_in.post(f"/sandboxes/{training.id}", {"name": "training", "is_practice": "y"}).status_code == 303
+    assert signed_in.post(f"/sandboxes/{training.id}", {"name": "training", "is_practice": "y",
+                                                                 "version": "2"}).status_code == 303
     assert rows(app, Sandbox, name="training")[0].is_practice
     changes = [e.changed_fields for e in rows(app, AuditEntry, object_type="Sandbox", object_id=training.id)]
     assert changes == [{"name": [None, "training"], "is_practice": [None, True]},

@@ -65,13 +65,13 @@ def test_rename_inline_with_htmx_and_with_a_plain_form(signed_in, app):
     dev = sandbox_named(app, "dev")
     form = signed_in.htmx_get(f"/sandboxes/{dev.id}/edit")
     assert f'<tr id="sandbox-{dev.id}">' in text(form) and "<html" not in text(form)
-    row = signed_in.post(f"/sandboxes/{dev.id}", {"name": "staging"}, htmx=True)
+    row = signed_in.post(f"/sandboxes/{dev.id}", {"name": "staging", "version": "1"}, htmx=True)
     assert row.status_code == 200
     assert "staging" in text(row) and "<html" not in text(row)
     assert "Sandbox renamed to staging." in text(row)  # carried out of band into the page's messages
     # Without JavaScript: the sandbox's own page, then a redirect to the list.
     assert "<h1>Sandbox staging</h1>" in text(signed_in.get(f"/sandboxes/{dev.id}"))
-    response = signed_in.post(f"/sandboxes/{dev.id}", {"name": "qa"})
+    response = signed_in.post(f"/sandboxes/{dev.id}", {"name": "qa", "version": "2"})
     assert response.status_code == 303
     assert sandbox_named(app, "qa") is not None
     changes = [e.changed_fields for e in _audit(app, "Sandbox") if e.action == "update"]
@@ -82,7 +82,7 @@ def test_a_failed_inline_rename_keeps_what_was_typed(signed_in, app):
     signed_in.get("/sandboxes")
     signed_in.post("/sandboxes", {"name": "dev"})
     dev = sandbox_named(app, "dev")
-    response = signed_in.post(f"/sandboxes/{dev.id}", {"name": "Prod"}, htmx=True)
+    response = signed_in.post(f"/sandboxes/{dev.id}", {"name": "Prod", "version": "1"}, htmx=True)
     assert response.status_code == 422
     assert 'value="Prod"' in text(response)
     assert "A sandbox with this name already exists." in text(response)
@@ -174,3 +174,22 @@ def _audit(app, object_type):
     with app.app_context(), database.connection_context():
         return list(AuditEntry.select().where(AuditEntry.object_type == object_type)
                     .order_by(AuditEntry.id.desc()))
+
+
+def test_a_rename_over_someone_elses_rename_is_a_conflict_that_keeps_the_input(signed_in, app):
+    signed_in.get("/sandboxes")
+    signed_in.post("/sandboxes", {"name": "dev"})
+    dev = sandbox_named(app, "dev")
+    opened = text(signed_in.htmx_get(f"/sandboxes/{dev.id}/edit"))
+    assert 'name="version" type="hidden" value="1"' in opened
+    assert signed_in.post(f"/sandboxes/{dev.id}", {"name": "staging", "version": "1"}).status_code == 303
+    for htmx in (True, False):  # the same old form, saved again
+        mine = signed_in.post(f"/sandboxes/{dev.id}", {"name": "qa", "version": "1"}, htmx=htmx)
+        assert mine.status_code == 409
+        page = text(mine)
+        assert "Someone else saved this after you opened it. Nothing of yours was saved" in page
+        assert "<li>Name: staging</li>" in page
+        assert 'value="qa"' in page and 'name="version" type="hidden" value="2"' in page
+    assert sandbox_named(app, "staging") is not None and sandbox_named(app, "qa") is None
+    assert signed_in.post(f"/sandboxes/{dev.id}", {"name": "qa", "version": "2"}).status_code == 303
+    assert sandbox_named(app, "qa") is not None

@@ -1,4 +1,5 @@
 """The shell: 404 and assets, navigation, headers, and two languages with a complete catalog."""
+import re
 from pathlib import Path
 
 from tests.support.html import text
@@ -39,6 +40,35 @@ def test_the_page_shell_has_navigation_csrf_for_htmx_and_an_indicator(signed_in)
 
 def test_fragments_and_pages_are_cached_apart(signed_in):
     assert "HX-Request" in signed_in.get("/sandboxes").headers["Vary"]
+
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def test_pages_forbid_inline_script_and_style_and_signed_in_pages_are_not_stored(app, signed_in):
+    for response in (app.test_client().get("/login"), signed_in.get("/sandboxes"),
+                     signed_in.htmx_get("/sandboxes/1/edit"), signed_in.get("/no/such/page")):
+        assert response.headers["Content-Security-Policy"] == CSP
+        assert response.headers["Cache-Control"] == "no-store"
+    for asset in ("/static/app.css", "/static/app.js", "/vendor/htmx.min.js", "/vendor/pico.min.css"):
+        response = signed_in.get(asset)
+        assert response.status_code == 200
+        assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_htmx_is_configured_to_need_no_inline_style_and_no_eval(signed_in):
+    page = text(signed_in.get("/sandboxes"))
+    assert '"includeIndicatorStyles": false' in page and '"allowEval": false' in page
+
+
+INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\shx-on|\son[a-z]+=|js:|javascript:", re.I)
+
+
+def test_templates_carry_no_inline_script_style_or_handlers():
+    found = [f"{path.relative_to(ROOT)}: {match.group(0).strip()}"
+             for path in sorted((ROOT / "templates").rglob("*.html")) for match in INLINE.finditer(path.read_text())]
+    assert found == []
 
 
 def test_language_comes_from_accept_language(client, admin):

@@ -1,14 +1,23 @@
 """Twilio's webhooks: signed inbound messages and status callbacks, refused when unsigned,
 behind a proxy, during token rotation; applying our URLs to the Messaging Service."""
 import logging
+import threading
 
 import pytest
 from twilio.request_validator import RequestValidator
 
+from app import create_app
 from tests.support.factories import make_credential
 from tests.support.html import text
 from wizard.core.db import database
-from wizard.core.models import CredentialNumber, InboundMessage, OutboundMessage, StatusEvent
+from wizard.core.models import (
+    Consent,
+    ConsentEvent,
+    CredentialNumber,
+    InboundMessage,
+    OutboundMessage,
+    StatusEvent,
+)
 
 INBOUND = {"MessageSid": "SM" + "a" * 32, "AccountSid": "AC" + "0" * 32, "MessagingServiceSid": "MG" + "0" * 32,
            "From": "+886912345678", "To": "+14155550101", "Body": "Hello there", "NumMedia": "1",
@@ -57,6 +66,60 @@ def test_stop_gets_the_opt_out_reply_in_twiml(app, number, fake_twilio):
     assert message.keyword_category == "opt_out"
 
 
+def test_a_retried_stop_is_stored_once_with_one_consent_change_and_one_reply(app, number, fake_twilio):
+    path = f"/hooks/twilio/{number.webhook_key}/inbound"
+    stop = {**INBOUND, "Body": "STOP"}
+    first = post_signed(app.test_client(), path, stop, fake_twilio.auth_token)
+    retry = post_signed(app.test_client(), path, stop, fake_twilio.auth_token)  # Twilio's retry: same MessageSid
+    assert first.status_code == retry.status_code == 200
+    assert text(first).count("<Message>") == 1
+    assert text(retry).endswith("<Response />")  # answered, but no second reply
+    [message] = rows(app, InboundMessage)
+    assert message.keyword_category == "opt_out" and message.reply
+    [consent] = rows(app, Consent)
+    assert consent.state == "opted_out"
+    [history] = rows(app, ConsentEvent)
+    assert history.state == "opted_out"
+
+
+def test_the_same_message_from_two_deliveries_at_once_is_stored_once(config, fake_twilio):
+    # Two app instances: each has its own group-commit writer, as two worker processes do, so the
+    # two deliveries are two transactions racing in the database.
+    apps = [create_app(config), create_app(config)]
+    credential_id = make_credential(apps[0], fake_twilio)
+    with apps[0].app_context(), database.connection_context():
+        key = CredentialNumber.get(CredentialNumber.credential == credential_id).webhook_key
+    stop = {**INBOUND, "MessageSid": "SM" + "c" * 32, "Body": "STOP"}
+    start, answers = threading.Barrier(2), []
+
+    def deliver(app):
+        client = app.test_client()
+        start.wait()
+        answers.append(post_signed(client, f"/hooks/twilio/{key}/inbound", stop, fake_twilio.auth_token))
+
+    threads = [threading.Thread(target=deliver, args=(app,)) for app in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answer.status_code for answer in answers) == [200, 200]
+    assert sorted(text(answer).count("<Message>") for answer in answers) == [0, 1]
+    assert len(rows(apps[0], InboundMessage)) == 1
+    assert len(rows(apps[0], ConsentEvent)) == 1
+
+
+def test_inbound_messages_without_a_message_sid_are_each_stored(app, number, fake_twilio, in_app):
+    with in_app():
+        number.credential.webhook_log_only = True
+        number.credential.save()
+    unsigned = {key: value for key, value in INBOUND.items() if key != "MessageSid"}
+    path = f"/hooks/twilio/{number.webhook_key}/inbound"
+    for body in ("first", "second"):
+        response = app.test_client().post(path, data={**unsigned, "Body": body})
+        assert response.status_code == 200
+    assert [message.body for message in rows(app, InboundMessage)] == ["first", "second"]
+
+
 def test_unsigned_or_badly_signed_requests_are_refused_and_nothing_is_stored(app, number, fake_twilio, caplog):
     client = app.test_client()
     path = f"/hooks/twilio/{number.webhook_key}/inbound"
@@ -93,8 +156,6 @@ def test_the_secondary_token_is_accepted_during_rotation(app, number, fake_twili
 
 
 def test_behind_a_proxy_the_signature_is_checked_against_the_public_url(config, fake_twilio):
-    from app import create_app
-
     app = create_app({**config, "TRUSTED_PROXIES": 1})
     credential_id = make_credential(app, fake_twilio)
     with app.app_context(), database.connection_context():
@@ -113,8 +174,6 @@ def test_behind_a_proxy_the_signature_is_checked_against_the_public_url(config, 
 
 
 def test_public_base_url_decides_the_signed_url(config, fake_twilio):
-    from app import create_app
-
     app = create_app({**config, "PUBLIC_BASE_URL": "https://hooks.example.org"})
     credential_id = make_credential(app, fake_twilio)
     with app.app_context(), database.connection_context():

@@ -26,7 +26,9 @@ def update_unchanged(form, row, values: dict) -> None:
     """Write values over row, with the next version, if nobody saved it since the form was opened.
     Call it inside the transaction that holds the rest of the edit."""
     model = type(row)
-    values = {**values, model.version: model.version + 1, model.updated_at: utcnow()}
+    values = {**values, model.version: model.version + 1}
+    if "updated_at" in model._meta.fields:
+        values[model.updated_at] = utcnow()
     if not model.update(values).where(model.id == row.id, model.version == opened_version(form)).execute():
         raise EditConflict()
 

@@ -289,6 +289,25 @@ def m0007_practice_sandboxes_and_custom_retries(db):
     )
 
 
+def m0009_twilio_retries_once_and_edit_versions(db):
+    # Twilio's retries of an inbound message were stored each time: keep the first of each.
+    db.execute_sql(
+        "DELETE FROM inbound_message WHERE source = 'twilio' AND message_sid <> '' AND id NOT IN ("
+        "SELECT MIN(id) FROM inbound_message WHERE source = 'twilio' AND message_sid <> '' "
+        "GROUP BY sandbox_id, message_sid)"
+    )
+    # From now on a retry (same MessageSid in the same sandbox) is stored once.
+    db.execute_sql(
+        "CREATE UNIQUE INDEX inbound_message_twilio_once ON inbound_message (sandbox_id, message_sid) "
+        "WHERE source = 'twilio' AND message_sid <> ''"
+    )
+    # Optimistic locking of edits, as credentials and channel configurations have. Plain SQL:
+    # peewee's SQLite migrator makes a NOT NULL column by copying the table, and dropping the
+    # old sandbox table would cascade to every row that belongs to a sandbox.
+    for table in ("keyword_rule", "keyword_settings", "sandbox"):
+        db.execute_sql(f"ALTER TABLE {table} ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
+
+
 MIGRATIONS = [
     ("0001_accounts_and_sandboxes", m0001_accounts_and_sandboxes),
     ("0002_audit_log_and_login_throttle", m0002_audit_log_and_login_throttle),
@@ -297,6 +316,7 @@ MIGRATIONS = [
     ("0005_webhooks_keywords_consent_events", m0005_webhooks_keywords_consent_events),
     ("0006_custom_provider_credentials", m0006_custom_provider_credentials),
     ("0007_practice_sandboxes_and_custom_retries", m0007_practice_sandboxes_and_custom_retries),
+    ("0009_twilio_retries_once_and_edit_versions", m0009_twilio_retries_once_and_edit_versions),
 ]
 
 

@@ -23,6 +23,7 @@ class Sandbox(BaseModel):
     name_key = peewee.CharField(max_length=64, unique=True)  # case-folded, for uniqueness
     created_at = peewee.DateTimeField(default=utcnow)
     is_practice = peewee.BooleanField(default=False)  # Twilio calls answered by the simulator, never the network
+    version = peewee.IntegerField(default=1)  # optimistic locking of renames
 
     kind = _l("Sandbox")
 
@@ -270,6 +271,7 @@ class InboundMessage(BaseModel):
 
     class Meta:
         table_name = "inbound_message"
+        # Also unique: (sandbox, message_sid) of Twilio's messages, a partial index (migration 0009).
         indexes = ((("custom_webhook", "message_sid"), True),)
 
 
@@ -320,6 +322,7 @@ class KeywordSettings(BaseModel):
     fuzzy_opt_out = peewee.BooleanField(default=False)
     fuzzy_reply = peewee.TextField(default="")
     advanced_opt_out = peewee.BooleanField(default=False)  # Twilio already replies to standard keywords
+    version = peewee.IntegerField(default=1)  # optimistic locking for concurrent edits
 
     counts_as_sandbox_use = False
     kind = _l("Keyword settings")
@@ -341,6 +344,7 @@ class KeywordRule(BaseModel):
     keywords = peewee.TextField()  # JSON list, upper-cased
     reply = peewee.TextField(default="")
     position = peewee.IntegerField(default=0)
+    version = peewee.IntegerField(default=1)  # optimistic locking for concurrent edits
 
     counts_as_sandbox_use = False
     kind = _l("Keyword rule")

@@ -4,7 +4,7 @@ import re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -52,6 +52,7 @@ class KeywordRuleForm(FlaskForm):
         "matter; up to 32 characters each."))
     reply = TextAreaField(_l("Reply"), filters=[strip], validators=[_reply_length_and_characters], description=_l(
         "The answer, in any language, up to 1600 characters. Leave it empty to send no reply."))
+    version = HiddenField()  # the version the edit form was opened at
 
     def __init__(self, *args, others=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -106,3 +107,4 @@ class KeywordSettingsForm(FlaskForm):
         "Turn this on when Advanced Opt-Out is enabled on the Messaging Service: Twilio then answers the standard "
         "keywords (STOP, START, HELP and the others) itself, so consent is still recorded here but no second reply "
         "is sent."))
+    version = HiddenField()  # the version the form was opened at

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from wizard.core import audit
 from wizard.core.context import current_sandbox
 from wizard.core.db import database
+from wizard.core.editing import EditConflict, check_unchanged, saved_meanwhile, update_unchanged
 from wizard.core.models import (
     ApiCredential,
     CredentialNumber,
@@ -145,17 +146,26 @@ def index():
     if not form.validate():
         return render("keywords/index.html", "keywords/_settings.html", status=422,
                       **_context(credential, number, sandbox, settings_form=form))
-    with database.atomic():
-        settings, stored = _store_defaults(credential, sandbox)
-        before = {name: getattr(settings, name) for name in SETTINGS_FIELDS}
-        after = {"default_reply": form.default_reply.data or "", "fuzzy_opt_out": bool(form.fuzzy_opt_out.data),
-                 "fuzzy_reply": form.fuzzy_reply.data or "", "advanced_opt_out": bool(form.advanced_opt_out.data)}
-        changes = audit.diff(before, after)
-        if changes:
-            for name, value in after.items():
-                setattr(settings, name, value)
-            settings.save()
-            audit.record("update", _audited(settings, _pair_label(credential, sandbox)), changes)
+    try:
+        with database.atomic():
+            settings, stored = _store_defaults(credential, sandbox)
+            before = {name: getattr(settings, name) for name in SETTINGS_FIELDS}
+            after = {"default_reply": form.default_reply.data or "", "fuzzy_opt_out": bool(form.fuzzy_opt_out.data),
+                     "fuzzy_reply": form.fuzzy_reply.data or "",
+                     "advanced_opt_out": bool(form.advanced_opt_out.data)}
+            check_unchanged(form, settings)
+            changes = audit.diff(before, after)
+            if changes:
+                update_unchanged(form, settings,
+                                 {getattr(KeywordSettings, name): value for name, value in after.items()})
+                audit.record("update", _audited(settings, _pair_label(credential, sandbox)), changes)
+    except EditConflict:
+        # The first save's settings row was rolled back with the rest: then the defaults are what is saved.
+        current = saved_settings(credential.id, sandbox.id) or KeywordSettings()
+        form.version.data = str(current.version)
+        return render("keywords/index.html", "keywords/_settings.html", status=409,
+                      **_context(credential, number, sandbox, settings_form=form,
+                                 settings_conflict=_saved_settings(form, current)))
     flash(_("Keyword settings saved."), "success")
     if not is_htmx():
         return redirect_to(_page_url(credential))
@@ -163,6 +173,25 @@ def index():
     also = ("keywords/_rules.html",) if stored else ()
     return render("keywords/index.html", "keywords/_settings.html", also=also,
                   **_context(credential, number, sandbox))
+
+
+def _yes_no(value: bool) -> str:
+    return _("yes") if value else _("no")
+
+
+def _saved_settings(form, current: KeywordSettings) -> list[tuple[str, str]]:
+    """What the conflict notice lists: the settings as saved now, by their labels."""
+    return [(form.default_reply.label.text, current.default_reply or _("No reply")),
+            (form.fuzzy_opt_out.label.text, _yes_no(current.fuzzy_opt_out)),
+            (form.fuzzy_reply.label.text, current.fuzzy_reply or _("No reply")),
+            (form.advanced_opt_out.label.text, _yes_no(current.advanced_opt_out))]
+
+
+def _saved_rule(form, current: KeywordRule) -> list[tuple[str, str]]:
+    """What the conflict notice lists: the rule as saved now, by its labels."""
+    return [(form.category.label.text, CATEGORY_LABELS[current.category]),
+            (form.keywords.label.text, ", ".join(current.keyword_list)),
+            (form.reply.label.text, current.reply or _("No reply"))]
 
 
 def _rules_answer(credential, number, sandbox, status=200, **extra):
@@ -206,7 +235,8 @@ def _rule(ref: str):
 
 
 def _edit_form(rule, others=(), formdata=True) -> KeywordRuleForm:
-    data = {"category": rule.category, "keywords": ", ".join(rule.keyword_list), "reply": rule.reply}
+    data = {"category": rule.category, "keywords": ", ".join(rule.keyword_list), "reply": rule.reply,
+            "version": rule.version}
     prefix = f"rule-{ref_of(rule)}-"
     if formdata:
         return KeywordRuleForm(prefix=prefix, others=others)
@@ -226,16 +256,30 @@ def rule(ref):
             return _rules_answer(credential, number, sandbox, status=422, editing=ref, edit_form=form)
         return render("keywords/rule.html", status=422, rule=found, **_context(credential, number, sandbox,
                                                                              edit_form=form))
-    with database.atomic():
-        _settings, stored = _store_defaults(credential, sandbox)
-        found = stored.get(ref, found)
-        before = _rule_snapshot(found)
-        found.category, found.reply = form.category.data, form.reply.data or ""
-        found.keywords = json.dumps(form.parsed, ensure_ascii=False)
-        changes = audit.diff(before, _rule_snapshot(found))
-        if changes:
-            found.save()
-            _audit_rule("update", found, credential, sandbox, changes)
+    opened = found
+    try:
+        with database.atomic():
+            _settings, stored = _store_defaults(credential, sandbox)
+            found = stored.get(ref, opened)
+            before = _rule_snapshot(found)
+            check_unchanged(form, found)
+            found.category, found.reply = form.category.data, form.reply.data or ""
+            found.keywords = json.dumps(form.parsed, ensure_ascii=False)
+            changes = audit.diff(before, _rule_snapshot(found))
+            if changes:
+                update_unchanged(form, found, {KeywordRule.category: found.category, KeywordRule.reply: found.reply,
+                                               KeywordRule.keywords: found.keywords})
+                _audit_rule("update", found, credential, sandbox, changes)
+    except EditConflict:
+        # A default rule not stored yet has no saved row: only a tampered version gets here.
+        current = saved_meanwhile(form, opened) if opened.id else opened
+        form.version.data = str(current.version)
+        conflict = _saved_rule(form, current)
+        if is_htmx():
+            return _rules_answer(credential, number, sandbox, status=409, editing=ref, edit_form=form,
+                                 conflict=conflict)
+        return render("keywords/rule.html", status=409, rule=current,
+                      **_context(credential, number, sandbox, edit_form=form, conflict=conflict))
     flash(_("%(category)s rule saved: %(keywords)s.", category=CATEGORY_LABELS[found.category],
             keywords=", ".join(found.keyword_list)), "success")
     return _rules_answer(credential, number, sandbox)

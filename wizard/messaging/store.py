@@ -8,6 +8,8 @@ and a message's current status only ever moves forward (a late `sent` never repl
 Also what the "waiting for the first event" panels ask: has a signed event arrived yet."""
 import json
 
+from peewee import SQL
+
 from wizard.core.db import database, sql_parameter
 from wizard.core.models import InboundMessage, OutboundMessage, StatusEvent, utcnow
 from wizard.messaging.statuses import FINAL, PROGRESS
@@ -86,18 +88,38 @@ def media_of(params: dict) -> list[dict]:
             for i in range(min(count, 10))]
 
 
-def inbound_from_twilio(*, credential, sandbox, params: dict, signed: bool) -> InboundMessage:
+# Twilio's MessageSid names one message: a retried delivery of it is stored once. A message
+# without one (accepted unsigned by the log-only switch) has nothing to be recognised by.
+# The conflict target names the partial unique index of migration 0009.
+_TWILIO_ONCE = SQL("source = 'twilio' AND message_sid <> ''")
+
+
+def inbound_from_twilio(*, credential, sandbox, params: dict, signed: bool) -> InboundMessage | None:
+    """Store a message Twilio delivered; None when its MessageSid is stored already (a retry).
+
+    One statement that ignores a duplicate, in the caller's transaction: on PostgreSQL a
+    concurrent delivery of the same message waits for this one to commit, then stores nothing.
+    """
     try:
         segments = int(params.get("NumSegments")) if params.get("NumSegments") else None
     except ValueError:
         segments = None
-    return InboundMessage.create(
+    message = InboundMessage(
         credential=credential, sandbox=sandbox, source="twilio",
         message_sid=params.get("MessageSid", "")[:64], from_number=params.get("From", "")[:32],
         to_number=params.get("To", "")[:32], body=params.get("Body", ""),
         media=json.dumps(media_of(params)), num_segments=segments,
-        params=json.dumps(params, ensure_ascii=False), signed=signed,
+        params=json.dumps(params, ensure_ascii=False), signed=signed, received_at=utcnow(),
     )
+    inserted = (InboundMessage.insert(message.__data__)
+                .on_conflict(action="NOTHING", conflict_target=(InboundMessage.sandbox, InboundMessage.message_sid),
+                             conflict_where=_TWILIO_ONCE)
+                .returning(InboundMessage.id).tuples().execute())
+    row = next(iter(inserted), None)
+    if row is None:
+        return None
+    message.id = row[0]
+    return message
 
 
 def first_signed_event(credential_id: int):

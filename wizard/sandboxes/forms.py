@@ -1,7 +1,7 @@
 """The sandbox forms: a name, and whether it is a practice sandbox."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField
+from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from wizard.core.models import Sandbox
@@ -41,3 +41,4 @@ class PracticeSandboxForm(SandboxForm):
         _l("Practice sandbox"),
         description=_l("The app's Twilio simulator answers every Twilio call made in a practice sandbox: nothing "
                        "reaches Twilio or any provider. For training and first steps."))
+    version = HiddenField()  # the version a rename form was opened at

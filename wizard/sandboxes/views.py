@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from wizard.core import audit
 from wizard.core.context import current_sandbox
 from wizard.core.db import database
+from wizard.core.editing import EditConflict, saved_meanwhile, update_unchanged
 from wizard.core.models import Sandbox, User
 from wizard.sandboxes.forms import PracticeSandboxForm
 from wizard.shell.pages import is_htmx, redirect_to, render, safe_return
@@ -60,19 +61,36 @@ def _get(sandbox_id) -> Sandbox:
     return sandbox
 
 
+def _form(sandbox) -> PracticeSandboxForm:
+    """The rename form as posted (without its version, it can only conflict), or opened at the
+    sandbox's current values and version."""
+    if request.method == "POST":
+        return PracticeSandboxForm(sandbox=sandbox)
+    return PracticeSandboxForm(sandbox=sandbox, data={"name": sandbox.name, "is_practice": sandbox.is_practice,
+                                                      "version": sandbox.version})
+
+
 @bp.route("/<int:sandbox_id>", methods=["GET", "POST"])
 def detail(sandbox_id):
     """The sandbox's page, where it is renamed; for htmx, its row in the list."""
     sandbox = _get(sandbox_id)
-    form = PracticeSandboxForm(sandbox=sandbox, data={"name": sandbox.name, "is_practice": sandbox.is_practice})
+    form = _form(sandbox)
     if form.validate_on_submit():
         before = {"name": sandbox.name, "is_practice": sandbox.is_practice}
-        with database.atomic():
-            sandbox.name, sandbox.name_key = form.name.data, Sandbox.key_for(form.name.data)
-            sandbox.is_practice = form.is_practice.data
-            sandbox.save()
-            changes = audit.diff(before, {"name": sandbox.name, "is_practice": sandbox.is_practice})
-            audit.record("update", sandbox, changes)
+        try:
+            with database.atomic():
+                update_unchanged(form, sandbox, {Sandbox.name: form.name.data,
+                                                 Sandbox.name_key: Sandbox.key_for(form.name.data),
+                                                 Sandbox.is_practice: form.is_practice.data})
+                sandbox.name, sandbox.is_practice = form.name.data, form.is_practice.data
+                changes = audit.diff(before, {"name": sandbox.name, "is_practice": sandbox.is_practice})
+                audit.record("update", sandbox, changes)
+        except EditConflict:
+            sandbox = saved_meanwhile(form, sandbox)
+            conflict = [(form.name.label.text, sandbox.name),
+                        (form.is_practice.label.text, _("yes") if sandbox.is_practice else _("no"))]
+            return render("sandboxes/detail.html", "sandboxes/_row_form.html", status=409, sandbox=sandbox,
+                          form=form, conflict=conflict, used_by=usages(sandbox))
         if "is_practice" in changes and "name" not in changes:
             flash(_("Sandbox %(name)s is now a practice sandbox: the Twilio simulator answers its Twilio calls.",
                     name=sandbox.name) if sandbox.is_practice else
@@ -92,7 +110,7 @@ def detail(sandbox_id):
 def edit(sandbox_id):
     """The row as an inline rename form (htmx); without JavaScript, the sandbox's page."""
     sandbox = _get(sandbox_id)
-    form = PracticeSandboxForm(sandbox=sandbox, data={"name": sandbox.name, "is_practice": sandbox.is_practice})
+    form = _form(sandbox)
     return render("sandboxes/detail.html", "sandboxes/_row_form.html", sandbox=sandbox, form=form,
                   used_by=usages(sandbox))
 

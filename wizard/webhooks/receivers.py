@@ -99,9 +99,13 @@ def inbound(key):
     def store_and_answer():
         message = inbound_from_twilio(credential=number.credential_id, sandbox=number.sandbox_id,
                                       params=params, signed=signed)
-        return respond(message)
+        return None if message is None else respond(message)
 
-    reply = group_commit(store_and_answer)  # returns once the message is committed
+    # Returns once the message is committed. A delivery of a MessageSid already stored (Twilio's
+    # retry, or the same request twice at once) stores nothing, changes no consent and is
+    # answered with an empty <Response/>: the reply goes out at most once. Should the first
+    # answer have been lost, no reply is sent at all, which beats a second SMS after a STOP.
+    reply = group_commit(store_and_answer)
     twiml = MessagingResponse()
     if reply:
         twiml.message(reply)
