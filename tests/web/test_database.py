@@ -62,6 +62,27 @@ def test_twilio_retries_stored_before_0009_are_kept_once(database_url):
     assert bodies == ["STOP", "Hi", "no sid", "no sid either", "a custom provider's request"]
 
 
+def test_rows_that_belong_to_a_sandbox_survive_migrations_that_rebuild_the_sandbox_table(database_url):
+    # 0007 adds a column to `sandbox`; on SQLite peewee copies the table and drops the old one,
+    # which with foreign keys on cascaded to every row that points at a sandbox.
+    db = open_test_database(database_url)
+    apply_migrations(db, upto="0006_custom_provider_credentials")
+    p = db.param
+    with db.connection_context():
+        db.execute_sql(f"INSERT INTO inbound_message (sandbox_id, source, message_sid, from_number, to_number, body, "
+                       f"media, params, signed, received_at) VALUES (1, 'twilio', 'SM1', '+886912345678', "
+                       f"'+14155550101', {p}, '[]', '{{}}', {p}, '2026-01-01 00:00:00')", ("kept", True))
+        db.execute_sql(f"INSERT INTO consent (sandbox_id, phone_number, state, since) "
+                       f"VALUES (1, {p}, 'opted_out', '2026-01-01 00:00:00')", ("+886912345678",))
+    apply_migrations(db)
+    with db.connection_context():
+        assert [row[0] for row in db.execute_sql("SELECT body FROM inbound_message")] == ["kept"]
+        assert [row[0] for row in db.execute_sql("SELECT phone_number FROM consent")] == ["+886912345678"]
+        if isinstance(db, peewee.SqliteDatabase):
+            assert db.execute_sql("PRAGMA foreign_keys").fetchone() == (1,)  # on again after migrating
+            assert db.execute_sql("PRAGMA foreign_key_check").fetchall() == []
+
+
 def test_the_migrate_command_applies_pending_migrations(database_url):
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x", "ENCRYPTION_KEYS": ENCRYPTION_KEY})
     runner = app.test_cli_runner()

@@ -5,6 +5,7 @@ database made by an older release upgrades step by step without losing rows, on
 SQLite and PostgreSQL alike. Add a new function at the end; never edit an old one."""
 import datetime
 import secrets
+from contextlib import contextmanager
 
 import peewee
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
@@ -340,18 +341,39 @@ def applied_versions(db) -> list[str]:
 def apply_migrations(db, upto: str | None = None) -> list[str]:
     """Apply pending migrations in order, each in its own transaction; return their names."""
     applied = []
-    with db.connection_context():
+    with db.connection_context(), _foreign_keys_deferred_to_the_end(db):
         table = _applied_table(db)
         done = {row.version for row in table.select()}
         for version, step in MIGRATIONS:
             if version not in done:
                 with db.atomic():
                     step(db)
+                    _check_foreign_keys(db, version)
                     table.create(version=version)
                 applied.append(version)
             if version == upto:
                 break
     return applied
+
+
+@contextmanager
+def _foreign_keys_deferred_to_the_end(db):
+    """SQLite's own recipe for changing a table: peewee's migrator copies the table and drops the
+    old one, and with foreign keys on that drop cascades to every row pointing at it (0007's
+    new sandbox column once deleted every message). The pragma is a no-op inside a transaction."""
+    if not isinstance(db, peewee.SqliteDatabase):
+        yield
+        return
+    db.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        db.execute_sql("PRAGMA foreign_keys = ON")
+
+
+def _check_foreign_keys(db, version):
+    if isinstance(db, peewee.SqliteDatabase) and db.execute_sql("PRAGMA foreign_key_check").fetchone():
+        raise RuntimeError(f"Migration {version} left rows pointing at rows that don't exist; nothing was applied.")
 
 
 def pending_migrations(db) -> list[str]:
