@@ -53,6 +53,16 @@ class BrowserLikeClient:
         return self.get(url, headers=headers, **kwargs)
 
 
+def sign_in_client(app, email=ADMIN_EMAIL, password=ADMIN_PASSWORD) -> BrowserLikeClient:
+    """Another browser of the app, signed in as `email`."""
+    other = BrowserLikeClient(app.test_client())
+    other.get("/login")
+    response = other.post("/login", {"email": email, "password": password})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    other.get(response.headers["Location"], follow_redirects=True)  # as a browser would: a fresh CSRF token
+    return other
+
+
 def create_admin(app, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
     from wizard.core.db import database
     from wizard.core.models import User

@@ -4,7 +4,7 @@ import re
 
 from tests.support.app import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
 from tests.support.html import field_error, text
-from wizard.core.models import AuditEntry, FailedLogin, User
+from wizard.core.models import AuditEntry, SignInAttempts, User
 
 
 def test_every_page_leads_to_first_run_while_no_admin_exists(client):
@@ -27,6 +27,30 @@ def test_first_run_refuses_a_short_password_and_keeps_the_email(client, in_app):
     assert 'value="boss@example.com"' in page
     with in_app():
         assert User.select().count() == 0
+
+
+def test_first_run_and_adding_an_admin_refuse_the_weakest_passwords(client, app, in_app):
+    client.get("/first-run")
+    for password, message in [
+        ("password1234", "This password is one of the most common ones. Choose another."),
+        ("boss@example.com!", "Don't use your email address in the password."),
+        ("twilio setup 2026", "Don't use the product's name in the password."),
+        ("abcabcabcabc", "This password only repeats the same few characters. Choose another."),
+    ]:
+        response = client.post("/first-run", {"email": "boss@example.com", "password": password})
+        assert response.status_code == 422
+        assert field_error(text(response), "password") == message
+        assert 'value="boss@example.com"' in text(response)
+    with in_app():
+        assert User.select().count() == 0
+    client.post("/first-run", {"email": "boss@example.com", "password": "long enough password"})
+    client.get("/admins")
+    response = client.post("/admins", {"email": "second@example.com", "password": "second@example.com"}, htmx=True)
+    assert response.status_code == 422
+    assert field_error(text(response), "password") == "Don't use your email address in the password."
+    assert 'value="second@example.com"' in text(response)
+    with in_app():
+        assert User.select().count() == 1
 
 
 def test_first_run_refuses_a_bad_email(client):
@@ -112,7 +136,7 @@ def test_failed_logins_are_rate_limited_per_client(client, app, admin, in_app):
     # Once the failures are older than the window, the first client may sign in again.
     with in_app():
         long_ago = datetime.datetime.now() - datetime.timedelta(minutes=16)
-        FailedLogin.update(at=long_ago).execute()
+        SignInAttempts.update(since=long_ago).execute()
     assert client.post("/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).status_code == 303
 
 

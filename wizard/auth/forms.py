@@ -1,10 +1,20 @@
-"""The forms of the first-run page, sign-in and the admins page."""
+"""The forms of the first-run page, sign-in, the admins page and the account page."""
+from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from wizard.auth.passwords import strong_enough
 from wizard.shell.fields import EMAIL, MIN_PASSWORD, strip
+
+
+def _new_password_rules():
+    return [
+        DataRequired(_l("Enter a password.")),
+        Length(min=MIN_PASSWORD, message=_l("Use at least 12 characters.")),
+        Length(max=1024, message=_l("A password has at most 1024 characters.")),
+    ]
 
 
 class AccountForm(FlaskForm):
@@ -22,14 +32,27 @@ class AccountForm(FlaskForm):
     password = PasswordField(
         _l("Password"),
         description=_l("At least 12 characters."),
-        validators=[
-            DataRequired(_l("Enter a password.")),
-            Length(min=MIN_PASSWORD, message=_l("Use at least 12 characters.")),
-            Length(max=1024, message=_l("A password has at most 1024 characters.")),
-        ],
+        validators=[*_new_password_rules(), strong_enough(email_field="email")],
     )
 
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(_l("Enter your email address."))])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+
+
+class ChangePasswordForm(FlaskForm):
+    """The signed-in admin's new password; the view checks the current one (counted like a sign-in)."""
+
+    current_password = PasswordField(_l("Current password"),
+                                     validators=[DataRequired(_l("Enter your current password."))])
+    new_password = PasswordField(
+        _l("New password"),
+        description=_l("At least 12 characters."),
+        validators=[*_new_password_rules(), strong_enough(email_of=lambda: g.user.email)],
+    )
+    confirm_password = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(_l("Enter the new password again.")),
+                    EqualTo("new_password", message=_l("The two new passwords are not the same."))],
+    )

@@ -1,14 +1,15 @@
-"""Admin accounts: the first-run page, sign in and out, adding and removing admins."""
-import datetime
-
+"""Admin accounts: the first-run page, sign in and out, the account page (password, sign out
+everywhere), adding and removing admins. Sessions live on the server (sessions.py); password
+checks are counted per client (attempts.py)."""
 from flask import Blueprint, current_app, flash, g, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from wizard.auth.forms import AccountForm, LoginForm
+from wizard.auth import attempts, sessions
+from wizard.auth.forms import AccountForm, ChangePasswordForm, LoginForm
 from wizard.core import audit
-from wizard.core.db import database
-from wizard.core.models import FailedLogin, User, utcnow
+from wizard.core.db import database, write_transaction
+from wizard.core.models import User, password_matches
 from wizard.shell.pages import is_htmx, public, redirect_to, render, safe_return
 
 bp = Blueprint("auth", __name__)
@@ -26,25 +27,19 @@ def _has_admin() -> bool:
 
 @bp.before_app_request
 def load_user():
-    user_id = session.get("user_id")
-    g.user = User.get_or_none(User.id == user_id) if user_id else None
     view = current_app.view_functions.get(request.endpoint)
+    if request.endpoint == "static" or getattr(view, "is_webhook", False):
+        g.user = None  # no session needed: spare the query
+        return None
+    g.user = sessions.current_user()
     if view is None:
         return None  # the 404 page renders as it is
-    if request.endpoint == "static" or getattr(view, "is_webhook", False):
-        return None
     if not _has_admin():
         return None if request.endpoint in FIRST_RUN_ENDPOINTS else redirect_to(url_for("auth.first_run"))
     if g.user is None and not getattr(view, "is_public", False):
         back = request.full_path.rstrip("?") if request.method == "GET" else None
         return redirect_to(url_for("auth.login", next=back))
     return None
-
-
-def _sign_in(user: User):
-    session.clear()  # a fresh session on every sign-in: no fixation
-    session["user_id"] = user.id
-    session.permanent = True
 
 
 @bp.route("/first-run", methods=["GET", "POST"])
@@ -54,12 +49,12 @@ def first_run():
         return redirect_to(url_for("auth.login"))
     form = AccountForm()
     if form.validate_on_submit():
-        with database.atomic():
+        with write_transaction():  # reads, then writes
             if User.select().exists():  # someone else finished first run meanwhile
                 return redirect_to(url_for("auth.login"))
             g.user = _create_admin(form)
         current_app.extensions["wizard.has_admin"] = True
-        _sign_in(g.user)
+        sessions.start(g.user)
         flash(_("Welcome! Your admin account is ready."), "success")
         return redirect_to(url_for("web.home"))
     return render("auth/first_run.html", status=422 if form.errors else 200, form=form)
@@ -73,24 +68,13 @@ def _create_admin(form: AccountForm) -> User:
     return user
 
 
-def _client() -> str:
-    return (request.remote_addr or "unknown")[:64]
-
-
-def seconds_until_unblocked(client: str) -> int:
-    """0 while the client may try; otherwise how long until its oldest recent failure expires."""
-    limit = current_app.config["LOGIN_MAX_FAILURES"]
-    window = datetime.timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
-    recent = [
-        row.at
-        for row in FailedLogin.select(FailedLogin.at)
-        .where(FailedLogin.client == client, FailedLogin.at > utcnow() - window)
-        .order_by(FailedLogin.at.desc())
-        .limit(limit)
-    ]
-    if len(recent) < limit:
-        return 0
-    return max(int((recent[-1] + window - utcnow()).total_seconds()), 1)
+def _too_many(wait: int) -> str:
+    minutes = (wait + 59) // 60
+    return ngettext(
+        "Too many failed sign-ins from your address. Try again in %(num)d minute.",
+        "Too many failed sign-ins from your address. Try again in %(num)d minutes.",
+        minutes,
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -101,33 +85,73 @@ def login():
     form = LoginForm()
     error, status = None, 200
     if request.method == "POST":
-        wait = seconds_until_unblocked(_client())
-        if wait:
-            minutes = (wait + 59) // 60
-            error = ngettext(
-                "Too many failed sign-ins from your address. Try again in %(num)d minute.",
-                "Too many failed sign-ins from your address. Try again in %(num)d minutes.",
-                minutes,
-            )
-            status = 429
-        elif not form.validate_on_submit():
+        client = attempts.client()
+        if not form.validate_on_submit():
             status = 422
+        elif wait := attempts.reserve(client):  # counted before the password is checked
+            error, status = _too_many(wait), 429
         else:
             user = User.get_or_none(User.email == form.email.data.lower())
-            if user is not None and user.check_password(form.password.data):
-                FailedLogin.delete().where(FailedLogin.client == _client()).execute()
-                _sign_in(user)
+            if password_matches(user, form.password.data):  # an unknown email costs a check too
+                attempts.clear(client)
+                sessions.start(user)
                 return redirect_to(safe_return(request.args.get("next")))
-            FailedLogin.create(client=_client())
-            current_app.logger.warning("failed sign-in for %r from %s", form.email.data, _client())
+            # Never what was typed: people type their password into the email field.
+            current_app.logger.warning("failed sign-in from %s", client)
             error, status = _("The email or password is not right."), 401
     return render("auth/login.html", status=status, form=form, error=error)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    session.clear()
+    sessions.end()
     flash(_("You are signed out."), "success")
+    return redirect_to(url_for("auth.login"))
+
+
+def _account_page(form, status=200):
+    return render("auth/account.html", "auth/_account_section.html", status=status, form=form,
+                  browsers=sessions.count(g.user))
+
+
+@bp.route("/account")
+def account():
+    return _account_page(ChangePasswordForm(formdata=None))
+
+
+@bp.route("/account/password", methods=["POST"])
+def change_password():
+    """A new password: the current one is checked (counted like a sign-in), and every other
+    session of the admin ends; this browser gets a new session key."""
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return _account_page(form, status=422)
+    client = attempts.client()
+    if wait := attempts.reserve(client):
+        form.current_password.errors.append(_too_many(wait))
+        return _account_page(form, status=429)
+    if not g.user.check_password(form.current_password.data):
+        current_app.logger.warning("wrong current password in a password change from %s", client)
+        form.current_password.errors.append(_("This is not your current password."))
+        return _account_page(form, status=422)
+    attempts.clear(client)
+    with write_transaction():
+        g.user.set_password(form.new_password.data)
+        User.update(password_hash=g.user.password_hash).where(User.id == g.user.id).execute()
+        audit.record("update", g.user, {"password": [None, None]}, secret_fields=("password",))
+        sessions.keep_only_this_one(g.user)
+    flash(_("Your password is changed. Your other sessions are signed out."), "success")
+    if is_htmx():
+        return _account_page(ChangePasswordForm(formdata=None))
+    return redirect_to(url_for("auth.account"))
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+def sign_out_everywhere():
+    """End every session of this admin, this browser's too."""
+    sessions.end_all(g.user.id)
+    session.clear()
+    flash(_("You are signed out everywhere."), "success")
     return redirect_to(url_for("auth.login"))
 
 
@@ -159,13 +183,14 @@ def delete_admin(user_id):
         return render("errors/404.html", "errors/_404.html", status=404)
     if request.method == "GET":
         return render("auth/delete_admin.html", user=user)
-    with database.atomic():
+    with write_transaction():
         if User.select().count() <= 1:
             flash(_("%(email)s is the last admin and cannot be removed.", email=user.email), "error")
             if is_htmx():
                 return _admins_page(AccountForm(formdata=None), status=409)
             return redirect_to(url_for("auth.admins"))
         audit.record("delete", user, {"email": [user.email, None]})
+        sessions.end_all(user.id)  # every browser of theirs, in the same transaction
         user.delete_instance()
     if user.id == g.user.id:
         session.clear()

@@ -290,6 +290,28 @@ def m0007_practice_sandboxes_and_custom_retries(db):
     )
 
 
+def m0008_server_side_sessions_and_sign_in_attempts(db):
+    user = _frozen(db, "user_account", email=peewee.CharField())
+    admin_session = _frozen(
+        db,
+        "admin_session",
+        key_hash=peewee.CharField(max_length=64, unique=True),
+        user=peewee.ForeignKeyField(user, on_delete="CASCADE", field=user.id, index=True),
+        created_at=peewee.DateTimeField(default=_now),
+        last_seen_at=peewee.DateTimeField(default=_now),
+    )
+    attempts = _frozen(
+        db,
+        "sign_in_attempts",
+        client=peewee.CharField(max_length=64, primary_key=True),
+        attempts=peewee.IntegerField(default=0),
+        since=peewee.DateTimeField(default=_now),
+    )
+    db.create_tables([admin_session, attempts])
+    # One counter row a client replaces one row a failure: counting rows could not be made atomic.
+    _frozen(db, "failed_login").drop_table(safe=True)
+
+
 def m0009_twilio_retries_once_and_edit_versions(db):
     # Twilio's retries of an inbound message were stored each time: keep the first of each.
     db.execute_sql(
@@ -317,6 +339,7 @@ MIGRATIONS = [
     ("0005_webhooks_keywords_consent_events", m0005_webhooks_keywords_consent_events),
     ("0006_custom_provider_credentials", m0006_custom_provider_credentials),
     ("0007_practice_sandboxes_and_custom_retries", m0007_practice_sandboxes_and_custom_retries),
+    ("0008_server_side_sessions_and_sign_in_attempts", m0008_server_side_sessions_and_sign_in_attempts),
     ("0009_twilio_retries_once_and_edit_versions", m0009_twilio_retries_once_and_edit_versions),
 ]
 

@@ -58,12 +58,31 @@ class User(BaseModel):
         return self.email
 
     def set_password(self, password: str):
-        # PASSWORD_HASH_METHOD is for tests (a cheap hash); unset, werkzeug's default (scrypt).
-        method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
-        self.password_hash = generate_password_hash(password, method) if method else generate_password_hash(password)
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+
+def hash_password(password: str) -> str:
+    # PASSWORD_HASH_METHOD is for tests (a cheap hash); unset, werkzeug's default (scrypt).
+    method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+    return generate_password_hash(password, method) if method else generate_password_hash(password)
+
+
+_DUMMY_HASHES: dict = {}
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """The user's password check. For no user (an unknown email) the same work is done against a
+    dummy hash made with the configured method, so the answer takes as long either way."""
+    if user is not None:
+        return user.check_password(password)
+    method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = hash_password(secrets.token_urlsafe(16))
+    check_password_hash(_DUMMY_HASHES[method], password)
+    return False
 
 
 class AuditEntry(BaseModel):
@@ -85,14 +104,29 @@ class AuditEntry(BaseModel):
         return json.loads(self.changes or "{}")
 
 
-class FailedLogin(BaseModel):
-    """One failed sign-in, kept for the per-client rate limit."""
+class AdminSession(BaseModel):
+    """A signed-in browser. Its cookie holds a random key; the row holds only the key's SHA-256,
+    so signing out, removing the admin or changing the password ends it whatever the browser kept."""
 
-    client = peewee.CharField(max_length=64, index=True)
-    at = peewee.DateTimeField(default=utcnow, index=True)
+    key_hash = peewee.CharField(max_length=64, unique=True)
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE", backref="sessions", index=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    last_seen_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:
-        table_name = "failed_login"
+        table_name = "admin_session"
+
+
+class SignInAttempts(BaseModel):
+    """The password checks one client has had since `since`, for the per-client limit. One row a
+    client, counted up by one atomic statement before each check."""
+
+    client = peewee.CharField(max_length=64, primary_key=True)
+    attempts = peewee.IntegerField(default=0)
+    since = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "sign_in_attempts"
 
 
 class ApiCredential(BaseModel):

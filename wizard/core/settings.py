@@ -54,6 +54,9 @@ def from_environment(instance_path: str, given: dict | None = None, environ=os.e
         # htmx sends the token in a header; forms send it as a field.
         "WTF_CSRF_HEADERS": ["X-CSRFToken"],
         "WTF_CSRF_TIME_LIMIT": None,
+        # A session ends on the server after this long unused, and PERMANENT_SESSION_LIFETIME
+        # (Flask's, 31 days) after sign-in however much it is used.
+        "SESSION_IDLE_SECONDS": 12 * 3600,
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_WINDOW_SECONDS": 15 * 60,
     }

@@ -1,13 +1,16 @@
 """Page or fragment: the helpers every view uses to answer a browser or htmx, and to find a
 sandbox's object."""
+import re
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from htmx_flask import make_response as htmx_response
 from htmx_flask import request as htmx_request
+from werkzeug.urls import iri_to_uri
 
 from wizard.core.context import current_sandbox
+from wizard.shell.fields import CONTROL_CHARACTERS
 
 
 def public(view):
@@ -54,11 +57,27 @@ def public_url(path: str) -> str:
     return base + path
 
 
+# What a browser drops from a URL before reading it (the WHATWG URL standard): C0 controls and
+# spaces at either end, and tabs and newlines anywhere. A backslash it reads as a slash.
+URL_ENDS = "".join(chr(c) for c in range(0x21))
+
+
+URL_TABS_AND_NEWLINES = re.compile(r"[\t\n\r]")
+
+
 def safe_return(target: str | None) -> str:
-    """Only ever go back to a path on this site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    """Only ever go back to a path on this site (the `next` of sign-in and of the switchers).
+
+    The target is first normalised as a browser would read it (so "/<tab>/evil.example" is
+    "//evil.example", another site), then checked; what is returned is that checked value,
+    non-ASCII characters and spaces percent-encoded as they go into a Location header."""
+    path = URL_TABS_AND_NEWLINES.sub("", target or "").strip(URL_ENDS).replace("\\", "/")
+    if not path.startswith("/") or path.startswith("//") or CONTROL_CHARACTERS.search(path):
+        return "/"
+    try:
+        return iri_to_uri(path)
+    except UnicodeError:  # a lone surrogate, say: no page of ours
+        return "/"
 
 
 def page_path() -> str:
