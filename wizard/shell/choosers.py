@@ -3,6 +3,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
+from wizard.core.ids import id_or_none
 from wizard.core.models import ApiCredential, CredentialNumber
 
 
@@ -22,9 +23,8 @@ class ChoosesCredential:
 
     def offer_credentials(self, sandbox):
 
-        self.chosen_credential = None
-        if (self.credential.data or "").isdigit():
-            self.chosen_credential = ApiCredential.get_or_none(ApiCredential.id == int(self.credential.data))
+        chosen_id = id_or_none(self.credential.data)
+        self.chosen_credential = None if chosen_id is None else ApiCredential.get_or_none(ApiCredential.id == chosen_id)
         self.credential.choices = [SelectChoice("", _l("Choose an API credential"))] + [
             SelectChoice(str(credential_id), number.credential.name) for credential_id, number in self.numbers.items()]
         chosen = self.chosen_credential

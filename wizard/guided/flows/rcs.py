@@ -12,6 +12,7 @@ from wtforms.validators import Length, Optional, Regexp, ValidationError
 from wizard.channels.forms import ChannelFieldsForm
 from wizard.core import audit
 from wizard.core.context import current_sandbox
+from wizard.core.ids import id_or_none
 from wizard.core.models import (
     ApiCredential,
     ChannelConfiguration,
@@ -106,7 +107,8 @@ def _rcs_number(run: Run) -> CredentialNumber | None:
 
 def _rcs_twilio_credential(run: Run) -> ApiCredential | None:
     chosen = run.value("register", "twilio_credential")
-    return ApiCredential.get_or_none(ApiCredential.id == int(chosen)) if str(chosen or "").isdigit() else None
+    chosen_id = id_or_none(chosen)
+    return None if chosen_id is None else ApiCredential.get_or_none(ApiCredential.id == chosen_id)
 
 
 def check_rcs_registration(run: Run, values: dict) -> CheckResult:
