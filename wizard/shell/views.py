@@ -73,6 +73,13 @@ def not_found(error):
     return render("errors/404.html", "errors/_404.html", status=404)
 
 
+@bp.app_errorhandler(413)
+def too_large(error):
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    current_app.logger.warning("%s refused: the request is larger than %s bytes", request.path, limit)
+    return render("errors/too_large.html", "errors/_too_large.html", status=413, limit_kb=limit // 1024)
+
+
 @bp.app_errorhandler(CSRFError)
 def form_expired(error):
     current_app.logger.warning("CSRF check failed on %s: %s", request.path, error.description)
