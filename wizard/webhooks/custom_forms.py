@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from wizard.core import json_text
 from wizard.core.models import CustomWebhook
 from wizard.providers.custom.headers import HEADER_NAME
 from wizard.providers.custom.payload import placeholder
@@ -177,10 +178,9 @@ def check_payload(payload: str, webhook_type: str) -> tuple[list[str], list[str]
     if size > MAX_PAYLOAD:
         return [_("A payload has at most 64 KB; this one has %(size)s KB.", size=(size + 1023) // 1024)], []
     try:
-        sample = json.loads(payload)
+        sample = json_text.loads(payload)
     except json.JSONDecodeError as error:
-        return [_("This is not valid JSON: %(reason)s at line %(line)s, column %(column)s.",
-                  reason=error.msg, line=error.lineno, column=error.colno)], []
+        return [json_text.problem(error)], []
     if not isinstance(sample, dict):
         return [_("The payload is a JSON object: it starts with { and ends with }.")], []
     shape = parse_value(sample)
