@@ -31,6 +31,16 @@ def _forbidden_kind(address) -> str | None:
     return None
 
 
+def unparsable(url: str) -> str | None:
+    """Why the URL can't even be taken apart (an unclosed [ of an IPv6 address, a port out of
+    range), or None."""
+    try:
+        urlsplit(url).port  # noqa: B018 (reading the port checks its range)
+    except ValueError:
+        return _("This is not a URL: write it like https://api.example.com/messages.")
+    return None
+
+
 def check_url(url: str, allow_private: bool) -> str | None:
     """Why a provider or token URL can't be used, or None. Without allow_private its host must
     resolve only to public addresses: requests carry secrets and their answers are shown."""
@@ -41,11 +51,11 @@ def check_url(url: str, allow_private: bool) -> str | None:
         return _("A URL has at most 2048 characters.")
     if re.search(r"[\s\x00-\x1f\x7f]", url):
         return _("A URL cannot contain spaces or control characters.")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return _("This is not a URL: write it like https://api.example.com/messages.")
+    problem = unparsable(url)
+    if problem:
+        return problem
+    parts = urlsplit(url)
+    port = parts.port
     if parts.scheme.lower() != "https":
         return _("Use an https:// URL: the request carries secrets that only TLS keeps private.")
     if not parts.hostname:
