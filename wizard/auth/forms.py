@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from wizard.shell.fields import EMAIL, MIN_PASSWORD, strip
+from wizard.shell.fields import EMAIL, MIN_PASSWORD, strip, visible_name
 
 
 class AccountForm(FlaskForm):
@@ -17,6 +17,7 @@ class AccountForm(FlaskForm):
             DataRequired(_l("Enter an email address.")),
             Length(max=254, message=_l("An email address has at most 254 characters.")),
             Regexp(EMAIL, message=_l("Enter an email address like name@example.com.")),
+            visible_name(_l("An email address")),
         ],
     )
     password = PasswordField(

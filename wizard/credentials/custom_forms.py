@@ -34,9 +34,9 @@ from wizard.providers.custom.settings import (
 )
 from wizard.providers.custom.urls import check_url
 from wizard.shell.fields import (
-    CONTROL_CHARACTERS,
     one_kind_of_newline,
     strip,
+    visible_name,
 )
 
 CUSTOM_SECRET_FIELDS = SECRET_FIELDS  # every auth type's secrets (the registry's, kept up to date)
@@ -76,7 +76,8 @@ class _ProviderForm(CredentialNameForm):
         _l("Provider name"),
         filters=[strip],
         validators=[DataRequired(_l("Enter the provider's name, e.g. Twilio.")),
-                    Length(max=128, message=_l("A provider name has at most 128 characters."))],
+                    Length(max=128, message=_l("A provider name has at most 128 characters.")),
+                    visible_name(_l("A provider name"))],
     )
     provider_url = StringField(
         _l("Provider URL"),
@@ -150,8 +151,6 @@ class CustomCredentialForm(_ProviderForm, metaclass=_AuthFieldsMeta):
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
         self.warnings = []
-        if CONTROL_CHARACTERS.search(self.provider_name.data or "") and not self.provider_name.errors:
-            ok = self._error(self.provider_name, _l("A provider name cannot contain control characters."))
         if self.provider_url.data and not self.provider_url.errors:
             problem = check_url(self.provider_url.data, self._private_allowed())
             if problem:

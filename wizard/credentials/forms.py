@@ -9,7 +9,6 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from wizard.core.models import ApiCredential
 from wizard.shell.fields import (
     ACCOUNT_SID,
-    CONTROL_CHARACTERS,
     MESSAGING_SERVICE_SID,
     auth_token_validator,
     e164_validator,
@@ -17,6 +16,7 @@ from wizard.shell.fields import (
     one_kind_of_newline,
     sid_validator,
     strip,
+    visible_name,
 )
 
 
@@ -28,6 +28,7 @@ class CredentialNameForm(FlaskForm):
         validators=[
             DataRequired(_l("Enter a name for the API credential.")),
             Length(max=128, message=_l("A name has at most 128 characters.")),
+            visible_name(_l("A name")),
         ],
     )
 
@@ -36,9 +37,8 @@ class CredentialNameForm(FlaskForm):
         self.credential_id = credential_id  # the one being edited, if any
 
     def validate_name(self, field):
-
-        if CONTROL_CHARACTERS.search(field.data or ""):
-            raise ValidationError(_l("A name cannot contain control characters."))
+        if field.errors:
+            return
         clash = ApiCredential.select().where(ApiCredential.name_key == field.data.casefold())
         if self.credential_id is not None:
             clash = clash.where(ApiCredential.id != self.credential_id)
