@@ -25,7 +25,7 @@ from wizard.providers.custom.auth import (
     Typed,
     auth_header_names,
 )
-from wizard.providers.custom.headers import check_headers
+from wizard.providers.custom.headers import MAX_HEADER_ROWS, check_headers
 from wizard.providers.custom.payload import check_template
 from wizard.providers.custom.settings import (
     CONTENT_TYPES,
@@ -101,7 +101,9 @@ class CustomCredentialForm(_ProviderForm, metaclass=_AuthFieldsMeta):
     named in `stored_secrets`.
     """
 
-    headers = FieldList(FormField(HeaderRowForm), label=_l("Headers"), max_entries=50)
+    # Rows past MAX_HEADER_ROWS are kept to be refused beside their fields (check_headers); past
+    # twice as many the form reads no further.
+    headers = FieldList(FormField(HeaderRowForm), label=_l("Headers"), max_entries=2 * MAX_HEADER_ROWS)
     payload_format = SelectField(_l("Payload format"),
                                  choices=[SelectChoice(key, label) for key, label in PAYLOAD_FORMATS.items()],
                                  default="json", validate_choice=False)
