@@ -5,6 +5,7 @@ from wtforms.fields.choices import SelectChoice
 
 from wizard.core.ids import id_or_none
 from wizard.core.models import ApiCredential, CredentialNumber
+from wizard.shell.phones import phone_label
 
 
 def credentials_with_a_number(sandbox, vendors=None) -> dict:
@@ -34,7 +35,7 @@ class ChoosesCredential:
                 SelectChoice(str(chosen.id), gettext("%(name)s (no number in sandbox %(sandbox)s)",
                                                      name=chosen.name, sandbox=sandbox.name)))
         number = self.number_here()
-        self.sender_number.choices = ([SelectChoice(number)] if number
+        self.sender_number.choices = ([SelectChoice(number, phone_label(number))] if number
                                       else [SelectChoice("", _l("Choose an API credential first"))])
 
     def number_here(self) -> str | None:

@@ -1,5 +1,5 @@
-"""Field filters and validators the forms share: trimming, newlines, SIDs, tokens, E.164 numbers,
-names without invisible characters."""
+"""Field filters and validators the forms share: trimming, newlines, SIDs, tokens, names without
+invisible characters. Phone numbers: wizard.shell.phones."""
 import re
 import unicodedata
 
@@ -70,7 +70,7 @@ MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 AUTH_TOKEN = re.compile(r"^[0-9a-fA-F]{32}$")
 
 
-E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")  # the stored form; what admins type: wizard.shell.phones
 
 
 def sid_validator(prefix: str, what: str, pattern: re.Pattern):
@@ -99,13 +99,6 @@ def auth_token_validator(form, field):
     if value and not AUTH_TOKEN.match(value):
         raise ValidationError(_l("An Auth Token is 32 hex digits (0-9, a-f); this one has %(count)s characters.",
                                  count=len(value)))
-
-
-def e164_validator(form, field):
-    value = field.data or ""
-    if value and not E164.match(value):
-        raise ValidationError(_l("Enter the number in E.164 format: + then country code and number, "
-                                 "up to 15 digits, e.g. +14155550101."))
 
 
 def no_spaces(value):

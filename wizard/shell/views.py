@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from wizard.shell.pages import page_path, public, render
+from wizard.shell.phones import phone_label
 
 bp = Blueprint("web", __name__)
 
@@ -66,6 +67,9 @@ def vendor(name):
         current_app.logger.error("%s is missing: run scripts/setup (npm ci) first", relative)
         abort(404)
     return send_from_directory(folder, relative, max_age=3600)
+
+
+bp.add_app_template_filter(phone_label, "phone")  # {{ number | phone }}: +1 415-555-0101 · United States
 
 
 @bp.app_errorhandler(404)

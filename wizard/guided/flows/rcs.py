@@ -38,7 +38,8 @@ from wizard.providers.twilio.checks import (
     check_account,
     check_messaging_service,
 )
-from wizard.shell.fields import e164_validator, no_spaces, with_help
+from wizard.shell.fields import with_help
+from wizard.shell.phones import e164, phone_number_validator
 
 RCS_CONSOLE_ITEMS = [
     ("sender_created", _l("Create the RCS sender"),
@@ -200,7 +201,7 @@ def rcs_credential_form(run: Run):
 
     class RcsCredentialForm(CustomCredentialForm):
         # For "Send test request" only; not part of the credential.
-        test_number = StringField(_l("Number"), filters=[no_spaces], validators=[Optional(), e164_validator],
+        test_number = StringField(_l("Number"), filters=[e164], validators=[Optional(), phone_number_validator],
                                   description=_l("E.164, e.g. +14155550101. A phone that can receive RCS or SMS."))
         test_message = TextAreaField(_l("Message"), validators=[Length(max=1600, message=_l(
             "A message has at most 1600 characters."))])
