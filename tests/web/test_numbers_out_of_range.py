@@ -105,3 +105,11 @@ def test_an_edit_form_opened_at_a_version_too_large_is_an_edit_conflict(signed_i
                                                                          version=HUGE))
     assert response.status_code == 409
     assert "Someone else saved this channel configuration while you were editing it." in text(response)
+
+
+@pytest.mark.parametrize("number", [str(2**31), str(2**63 - 1), str(2**63)])
+@pytest.mark.parametrize("url", ["/credentials/{}", "/channels/{}", "/sandboxes/{}",
+                                 "/audit?object_type=Sandbox&object_id={}"])
+def test_ids_past_a_32_bit_column_are_no_row_on_either_database(signed_in, url, number):
+    response = signed_in.get(url.format(number))
+    assert response.status_code == (200 if "audit" in url else 404)
