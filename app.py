@@ -9,7 +9,7 @@ from wizard.audit import views as audit
 from wizard.auth import views as auth
 from wizard.channels import views as channels
 from wizard.consent import views as consent
-from wizard.core import crypto, db, settings
+from wizard.core import crypto, db, ids, settings
 from wizard.events import views as events
 from wizard.guided import views as guided
 from wizard.keywords import views as keywords
@@ -35,6 +35,8 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     csrf = CSRFProtect(app)
     Htmx(app)
+    # Before the routes are added: every <int:...> is then an id the database can hold, or a 404.
+    app.url_map.converters["int"] = ids.IdConverter
     for blueprint in (shell.bp, auth.bp, i18n.bp, guided.bp, credentials.bp, webhooks.bp, twilio_receivers.bp,
                       custom_webhooks.bp, custom_webhook_receiver.bp, keywords.bp, consent.bp, events.bp, channels.bp,
                       sandboxes.bp, audit.bp, practice.bp):

@@ -45,17 +45,17 @@ def test_create_and_submit_a_configuration_until_it_is_active(any_page, live_ser
     page.get_by_label("API credential").focus()
     page.get_by_label("API credential").select_option(label="Backup Twilio")
     if page.javascript:  # it follows in place
-        expect(sender.locator("option")).to_have_text(["+14155550103"])
+        expect(sender.locator("option")).to_have_text(["+1 415-555-0103 · United States"])
         expect(page.get_by_label("API credential")).to_be_focused()
         assert_not_reloaded(page)
         htmx_settled(page)
         page.get_by_label("API credential").select_option(label="Main Twilio")
-        expect(sender.locator("option")).to_have_text(["+14155550101"])
+        expect(sender.locator("option")).to_have_text(["+1 415-555-0101 · United States"])
         htmx_settled(page)
     else:  # the server pairs them on the next submit
         page.get_by_role("button", name="Submit").click()
         expect(page.locator("#sender_number-error")).to_have_text("Choose the sender number.")
-        expect(sender.locator("option")).to_have_text(["+14155550103"])
+        expect(sender.locator("option")).to_have_text(["+1 415-555-0103 · United States"])
         expect(page.get_by_label("Description")).to_have_value("Spring promotions")
     page.get_by_label("Subdomain for short URLs").fill("go.example.com")
 
@@ -64,7 +64,7 @@ def test_create_and_submit_a_configuration_until_it_is_active(any_page, live_ser
     expect(page).to_have_url(f"{live_server.url}/channels")
     row = page.locator("tr", has_text="Spring_sale")
     expect(row).to_contain_text("Active")
-    expect(row).to_contain_text("+14155550101" if page.javascript else "+14155550103")
+    expect(row).to_contain_text("+1 415-555-0101" if page.javascript else "+1 415-555-0103")
     expect(row).to_contain_text("Marketing")
 
 

@@ -31,7 +31,7 @@ def test_create_an_inbound_webhook_through_bad_json_and_copy_its_url(any_page, l
     expect(page.get_by_label("Type")).to_have_value("inbound")
     expect(page.get_by_label("API credential")).to_have_value(page.locator("#credential option", has_text="Main Twilio")
                                                               .get_attribute("value"))
-    expect(page.get_by_label("Sender number").locator("option")).to_have_text(["+14155550101"])
+    expect(page.get_by_label("Sender number").locator("option")).to_have_text(["+1 415-555-0101 · United States"])
 
     if page.javascript:
         # Feedback needs no credential: its fields go, and the payload's help names Feedback's placeholders.
@@ -41,7 +41,7 @@ def test_create_an_inbound_webhook_through_bad_json_and_copy_its_url(any_page, l
         expect(page.locator("#payload-help")).to_contain_text("This type needs: {{clientReference}}, {{code}}")
         htmx_settled(page)
         page.get_by_label("Type").select_option(label="Inbound")
-        expect(page.get_by_label("Sender number").locator("option")).to_have_text(["+14155550101"])
+        expect(page.get_by_label("Sender number").locator("option")).to_have_text(["+1 415-555-0101 · United States"])
         expect(page.locator("#payload-help")).to_contain_text("This type needs: {{InboundMessage}}")
         assert_not_reloaded(page)
         htmx_settled(page)

@@ -10,10 +10,10 @@ from tests.support.factories import make_credential
 TEXT = {
     "en": {"start": "Start", "next": "Next", "submit": "Submit",
            "duplicate": "An API credential with this name already exists.",
-           "created": "API credential Twilio staging created", "e164": "Enter the number in E.164 format",
+           "created": "API credential Twilio staging created", "e164": "Start the number with + and its country code",
            "sid": "An Account SID starts with AC.", "review": "Review and submit"},
     "zh_Hant": {"start": "開始", "next": "下一步", "submit": "提交", "duplicate": "已有相同名稱的 API 認證。",
-                "created": "已建立 API 認證 Twilio staging", "e164": "請以 E.164 格式輸入號碼",
+                "created": "已建立 API 認證 Twilio staging", "e164": "請以 + 與國碼開頭輸入號碼",
                 "sid": "Account SID 以 AC 開頭。", "review": "檢閱並提交"},
 }
 
@@ -64,7 +64,7 @@ def test_the_whole_sms_flow(any_page, app, fake_twilio, language):
     expect(page.locator("table.choices")).to_contain_text(fake_twilio.service_name)
     page.locator(f"button[value='{fake_twilio.service_sid}']").click()
 
-    # 4. A number that is not E.164, then one of the service's.
+    # 4. A number without its country code, then one of the service's.
     page.locator("#number_1").fill("0912345678")
     page.get_by_role("button", name=t["next"]).click()
     expect(page.locator("#number_1-error")).to_contain_text(t["e164"])

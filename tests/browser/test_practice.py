@@ -179,7 +179,7 @@ def test_practice_controls_without_javascript(page_without_js, app, fake_twilio,
     expect(page.get_by_role("heading", name="Practice mode")).to_be_visible()
     page.locator("#inbound-from").fill("0912")
     page.get_by_role("button", name="Send STOP").click()
-    expect(page.locator("#inbound-from-error")).to_contain_text("E.164")
+    expect(page.locator("#inbound-from-error")).to_contain_text("Start the number with + and its country code")
     page.locator("#inbound-from").fill(PRACTICE_PHONE)
     page.get_by_role("button", name="Send STOP").click()
     expect(page.locator("#flashes")).to_contain_text("reached the inbound webhook")

@@ -17,3 +17,15 @@ def test_settings_come_from_the_environment(tmp_path):
     assert values["SESSION_COOKIE_SECURE"] is True
     with pytest.raises(SystemExit, match="TRUSTED_PROXIES"):
         settings.from_environment(str(tmp_path), environ={**environ, "TRUSTED_PROXIES": "many"})
+
+
+def test_the_request_size_limit_is_one_mb_unless_set(tmp_path):
+    from wizard.core import settings
+
+    environ = {"SECRET_KEY": "k", "ENCRYPTION_KEYS": ENCRYPTION_KEY}
+    values = settings.from_environment(str(tmp_path), environ=environ)
+    assert values["MAX_CONTENT_LENGTH"] == values["MAX_FORM_MEMORY_SIZE"] == 1024 * 1024
+    values = settings.from_environment(str(tmp_path), environ={**environ, "MAX_CONTENT_LENGTH": "2000000"})
+    assert values["MAX_CONTENT_LENGTH"] == values["MAX_FORM_MEMORY_SIZE"] == 2000000
+    with pytest.raises(SystemExit, match="MAX_CONTENT_LENGTH must be a whole number"):
+        settings.from_environment(str(tmp_path), environ={**environ, "MAX_CONTENT_LENGTH": "1 MB"})

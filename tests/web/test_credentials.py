@@ -48,7 +48,8 @@ def test_the_list_is_scoped_to_the_current_sandbox_and_masks_the_token(signed_in
     page = text(signed_in.get("/credentials"))
     assert "<h1>API credentials</h1>" in page
     assert "Main Twilio" in page and "Dev only" not in page
-    assert "prod: +14155550101" in page and "dev: +14155550102" in page  # every sandbox of a listed credential
+    # every sandbox of a listed credential
+    assert "prod: +1 415-555-0101 · United States" in page and "dev: +1 415-555-0102 · United States" in page
     assert f"••••{fake_twilio.auth_token[-4:]}" in page
     assert fake_twilio.auth_token not in page
     assert f'href="/credentials/{main}"' in page
@@ -230,8 +231,8 @@ HEX32 = "0123456789abcdef" * 2
     ("messaging_service_sid", "", "Choose or enter the Messaging Service SID."),
     ("messaging_service_sid", "SM" + HEX32, "A Messaging Service SID starts with MG."),
     ("messaging_service_sid", "MG" + HEX32 + "00", "A Messaging Service SID is 34 characters long"),
-    ("number_prod", "4155550101", "Enter the number in E.164 format"),
-    ("number_prod", "+1" + "2" * 20, "An E.164 number has at most 15 digits."),
+    ("number_prod", "4155550101", "Start the number with + and its country code"),
+    ("number_prod", "+1" + "2" * 20, "This is not a valid phone number"),
     ("number_prod", "", "Enter the incoming number for sandbox prod."),
 ])
 def test_bad_input_is_refused_next_to_its_field_and_nothing_is_saved(
@@ -508,7 +509,7 @@ def test_refresh_fetches_the_status_again(signed_in, fake_twilio, credential):
 
 @pytest.mark.parametrize("data, field, message", [
     ({"number": "", "message": "Hi"}, "number", "Enter the number to send the test message to."),
-    ({"number": "0412 345 678", "message": "Hi"}, "number", "Enter the number in E.164 format"),
+    ({"number": "0412 345 678", "message": "Hi"}, "number", "Start the number with + and its country code"),
     ({"number": "+14155550123", "message": ""}, "message", "Enter the message to send."),
     ({"number": "+14155550123", "message": "x" * 1601}, "message", "A message has at most 1600 characters."),
 ])
@@ -524,10 +525,10 @@ def test_twilios_21211_shows_next_to_the_number(signed_in, fake_twilio, credenti
     # This fake Twilio knows only North American numbers: others are Twilio's 21211.
     monkeypatch.setattr(tests.support.fake_twilio, "E164", re.compile(r"^\+1\d{10}$"))
     signed_in.get(f"/credentials/{credential}/verify")
-    response = signed_in.post(f"/credentials/{credential}/verify", {"number": "+4420718387", "message": "Hi"})
+    response = signed_in.post(f"/credentials/{credential}/verify", {"number": "+442071838750", "message": "Hi"})
     assert response.status_code == 422
     assert field_error(text(response), "number") == (
-        "Twilio error 21211: The &#39;To&#39; number +4420718387 is not a valid phone number.")
+        "Twilio error 21211: The &#39;To&#39; number +442071838750 is not a valid phone number.")
     assert "\r\nHi</textarea>" in text(response)
 
 

@@ -93,7 +93,7 @@ def test_the_list_shows_custom_credentials_beside_twilio_ones(web, app, fake_twi
     page = text(web.get("/credentials"))
     assert "Main Twilio" in page and "Acme RCS" in page and "Broken RCS" in page
     row = page.split(f'<tr id="credential-{custom}">')[1].split("</tr>")[0]
-    assert "Custom: Acme" in row and "127.0.0.1 · API key" in row and "prod: +14155550101" in row
+    assert "Custom: Acme" in row and "127.0.0.1 · API key" in row and "prod: +1 415-555-0101 · United States" in row
     assert "API key: set" in row and "Never verified" in row
     assert f'href="/credentials/{custom}"' in row and ">Edit</a>" in row
     assert f'href="/credentials/{custom}/test"' in row and ">Send test request</a>" in row
@@ -213,7 +213,7 @@ BAD_JSON = '{\n  "from": "{{fromNumber}}",\n  "to": "{{toNumber}}"\n  "text": "{
     ({"headers-0-name": "X-API-Key"}, "headers-0-name", "X-API-Key is set by the auth type."),
     ({"api_key": ""}, "api_key", "Enter the API key."),
     ({"name": ""}, "name", "Enter a name for the API credential."),
-    ({"number_1": "0412 345 678"}, "number_1", "Enter the number in E.164 format"),
+    ({"number_1": "0412 345 678"}, "number_1", "Start the number with + and its country code"),
 ])
 def test_bad_input_is_refused_next_to_its_field_and_kept(web, app, provider_endpoint, changes, field, message):
     web.get("/credentials/custom/new")
@@ -607,7 +607,7 @@ def test_oauth_tokens_are_cached_on_the_credential_and_token_errors_shown(web, a
 
 @pytest.mark.parametrize("data, field, message", [
     ({"number": "", "message": "Hi"}, "number", "Enter the number to send the test message to."),
-    ({"number": "0412 345 678", "message": "Hi"}, "number", "Enter the number in E.164 format"),
+    ({"number": "0412 345 678", "message": "Hi"}, "number", "Start the number with + and its country code"),
     ({"number": "+14155550123", "message": ""}, "message", "Enter the message to send."),
 ])
 def test_the_test_request_form_checks_its_input(web, app, custom, provider_endpoint, data, field, message):

@@ -83,7 +83,8 @@ def test_the_list_shows_each_webhook_with_its_url_to_copy(signed_in, app, creden
     page = text(signed_in.get("/webhooks/custom"))
     assert "PUBLIC_BASE_URL" not in page
     row = re.search(rf'<tr id="custom-webhook-{inbound.id}">(.*?)</tr>', page, re.S).group(1)
-    assert "RCS inbound" in row and "Inbound" in row and "Main Twilio" in row and PROD_NUMBER in row
+    assert "RCS inbound" in row and "Inbound" in row and "Main Twilio" in row
+    assert "+1 415-555-0101 · United States" in row
     assert f'value="https://setup.example.com/hooks/custom/{inbound.key}" readonly' in row
     assert 'class="secondary copy-button" data-copy="#custom-webhook-url-' in row
     assert "<td>Set</td>" in row
@@ -123,7 +124,7 @@ def test_the_new_form_chooses_the_only_credential_and_its_number(signed_in, cred
     assert "<h1>New custom webhook</h1>" in page
     assert re.search(r'<option selected value="inbound">Inbound</option>', page)
     assert f'<option selected value="{credential}">Main Twilio</option>' in page
-    assert f'<option selected value="{PROD_NUMBER}">{PROD_NUMBER}</option>' in page
+    assert f'<option selected value="{PROD_NUMBER}">+1 415-555-0101 · United States</option>' in page
     assert 'value="X-Signature"' in page
     assert "This type needs: {{InboundMessage}}, {{ProfileNumber}}, {{RequestID}}, {{OriginTimestamp}}, " \
            "{{InboundNumber}}." in html.unescape(page)
@@ -334,7 +335,7 @@ def test_choosing_a_credential_brings_its_number_in_place(signed_in, app, fake_t
     assert response.status_code == 200
     fragment = text(response)
     assert fragment.lstrip().startswith('<div id="credential-fields">')
-    assert '<option selected value="+14155550103">+14155550103</option>' in fragment
+    assert '<option selected value="+14155550103">+1 415-555-0103 · United States</option>' in fragment
     assert 'class="field-error"' not in fragment
 
 

@@ -107,7 +107,7 @@ def test_the_guided_sms_steps_fields(signed_in, fake_twilio, credential):
     first = walk_to(signed_in, fake_twilio, upto="numbers", name="Twilio three")
     numbers = step_url(first, "numbers")
     walk(signed_in, numbers, numbers, "number_1", "number_1", {"use_1": "y", "number_1": "12"},
-         {"use_1": "y", "number_1": fake_twilio.service_numbers[0]}, "E.164",
+         {"use_1": "y", "number_1": fake_twilio.service_numbers[0]}, "Start the number with + and its country code",
          "E.164, e.g. +14155550101: a number of this Twilio account, best one in the Messaging Service's "
          "sender pool.")
 

@@ -154,7 +154,7 @@ def test_the_numbers_step(signed_in, fake_twilio):
     response = signed_in.post(url, {"use_1": "y", "number_1": ""})
     assert field_error(text(response), "number_1") == "Enter the incoming number for sandbox prod."
     response = signed_in.post(url, {"use_1": "y", "number_1": "0415555"})
-    assert field_error(text(response), "number_1").startswith("Enter the number in E.164 format")
+    assert field_error(text(response), "number_1").startswith("Start the number with + and its country code")
     response = signed_in.post(url, {"use_1": "y", "number_1": "+14155559999"})
     assert field_error(text(response), "number_1") == "+14155559999 is not a phone number of this Twilio account."
     response = signed_in.post(url, {"use_1": "y", "number_1": fake_twilio.unassigned_number})

@@ -156,7 +156,7 @@ def test_with_several_credentials_the_page_asks_which(signed_in, app, fake_twili
     elsewhere = make_credential(app, fake_twilio, name="Dev only", numbers={"dev": "+15005550010"})
     page = text(signed_in.get("/keywords"))
     assert "Choose the API credential whose keywords you want to edit." in page
-    assert f'href="/keywords?credential={other}"' in page and "Second (+15005550009)" in page
+    assert f'href="/keywords?credential={other}"' in page and "Second (+1 500-555-0009 · United States)" in page
     assert "Dev only" not in page
     assert "Second in sandbox prod" in text(signed_in.get(f"/keywords?credential={other}"))
     assert signed_in.get(f"/keywords?credential={elsewhere}").status_code == 404  # no number in this sandbox

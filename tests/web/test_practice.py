@@ -472,7 +472,7 @@ def test_simulated_replies_check_their_input(in_practice, signed_in, app):
         response = signed_in.post("/practice/inbound", {"number": number.id, "from_number": "0912", "body": "Hi"},
                                   htmx=htmx)
         assert response.status_code == 422
-        assert field_error(text(response), "inbound-from").startswith("Enter the number in E.164 format")
+        assert field_error(text(response), "inbound-from").startswith("Start the number with + and its country code")
         assert 'value="0912"' in text(response)
     response = signed_in.post("/practice/inbound", {"number": number.id, "from_number": PRACTICE_PHONE, "body": " "})
     assert response.status_code == 422

@@ -2,6 +2,7 @@
 from flask import Blueprint, request
 
 from wizard.core.db import all_models
+from wizard.core.ids import page_number, row_id
 from wizard.core.models import AuditEntry
 from wizard.shell.pages import render
 
@@ -15,12 +16,12 @@ PAGE_SIZE = 50
 def index():
     query = AuditEntry.select().order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     object_type = request.args.get("object_type", "")
-    object_id = request.args.get("object_id", type=int)
+    object_id = request.args.get("object_id", type=row_id)
     if object_type:
         query = query.where(AuditEntry.object_type == object_type)
     if object_id is not None:
         query = query.where(AuditEntry.object_id == object_id)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     entries = list(query.paginate(page, PAGE_SIZE + 1))
     types = [row.object_type for row in
              AuditEntry.select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)]

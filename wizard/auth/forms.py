@@ -6,7 +6,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from wizard.auth.passwords import strong_enough
-from wizard.shell.fields import EMAIL, MIN_PASSWORD, strip
+from wizard.shell.fields import EMAIL, MIN_PASSWORD, strip, visible_name
 
 
 def _new_password_rules():
@@ -27,6 +27,7 @@ class AccountForm(FlaskForm):
             DataRequired(_l("Enter an email address.")),
             Length(max=254, message=_l("An email address has at most 254 characters.")),
             Regexp(EMAIL, message=_l("Enter an email address like name@example.com.")),
+            visible_name(_l("An email address")),
         ],
     )
     password = PasswordField(

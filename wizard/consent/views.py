@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from peewee import fn
 
 from wizard.core.context import current_sandbox
+from wizard.core.ids import page_number, row_id
 from wizard.core.models import Consent, ConsentEvent, utcnow
 from wizard.shell.pages import is_htmx, redirect_to, render
 
@@ -77,12 +78,12 @@ def index():
     if is_htmx() and request.args.get("seen") == fingerprint:
         return "", 204  # the poll: nothing new, leave the page (and any open history) as it is
     filters = _filters()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     query = _filtered(sandbox, **filters)
     consents = list(query.order_by(Consent.since.desc(), Consent.id.desc()).paginate(page, PAGE_SIZE + 1))
     shown = consents[:PAGE_SIZE]
     # Histories the admin has open stay open, and current, when the register refreshes.
-    open_ids = set(request.args.getlist("open", type=int)) & {c.id for c in shown}
+    open_ids = set(request.args.getlist("open", type=row_id)) & {c.id for c in shown}
     return render(
         "consent/index.html", "consent/_register.html",
         sandbox=sandbox, consents=shown, total=query.count(), has_more=len(consents) > PAGE_SIZE, page=page,

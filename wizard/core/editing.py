@@ -1,6 +1,7 @@
 """Edits that never overwrite each other silently (optimistic locking): an edit form carries
 the version its row had when the form was opened, and the update applies only while the
 row still has that version. Otherwise the page shows what was saved meanwhile."""
+from wizard.core.ids import id_or_none
 from wizard.core.models import utcnow
 
 
@@ -10,10 +11,8 @@ class EditConflict(Exception):
 
 def opened_version(form) -> int:
     """The version the edit form was opened at (its hidden `version` field)."""
-    try:
-        return int(form.version.data)
-    except (TypeError, ValueError):
-        return -1  # a form without its version can only conflict
+    version = id_or_none(form.version.data)
+    return -1 if version is None else version  # a form without its version can only conflict
 
 
 def check_unchanged(form, row) -> None:

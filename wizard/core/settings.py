@@ -20,15 +20,24 @@ def _instance_secret(instance: Path, filename: str, make) -> str:
     return path.read_text().strip()
 
 
+def _whole_number(environ, name: str, default: int, meaning: str) -> int:
+    try:
+        return int(environ.get(name, str(default)))
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number ({meaning}).") from None
+
+
+# The largest request body read: far above the largest form (a 64 KB payload template with an
+# 8 KB private key and certificate), far below what would tie up a worker.
+MAX_CONTENT_LENGTH = 1024 * 1024
+
+
 def from_environment(instance_path: str, given: dict | None = None, environ=os.environ) -> dict:
     """The settings; values in `given` win, and a secret given there is never generated."""
     given = given or {}
     instance = Path(instance_path)
     public_base_url = given.get("PUBLIC_BASE_URL", environ.get("PUBLIC_BASE_URL", "")).rstrip("/")
-    try:
-        trusted_proxies = int(environ.get("TRUSTED_PROXIES", "0"))
-    except ValueError:
-        raise SystemExit("TRUSTED_PROXIES must be a whole number (how many proxies to trust).")
+    trusted_proxies = _whole_number(environ, "TRUSTED_PROXIES", 0, "how many proxies to trust")
     settings = {
         "SECRET_KEY": given.get("SECRET_KEY")
         or environ.get("SECRET_KEY")
@@ -41,6 +50,9 @@ def from_environment(instance_path: str, given: dict | None = None, environ=os.e
         or _instance_secret(instance, "encryption_keys", lambda: Fernet.generate_key().decode()),
         "PUBLIC_BASE_URL": public_base_url,
         "TRUSTED_PROXIES": trusted_proxies,
+        # A larger request is answered 413 before its body is read.
+        "MAX_CONTENT_LENGTH": _whole_number(environ, "MAX_CONTENT_LENGTH", MAX_CONTENT_LENGTH,
+                                            "the largest request body in bytes"),
         "TWILIO_BASE_URL": environ.get("TWILIO_BASE_URL", "").rstrip("/"),
         # Custom provider URLs may point at private or loopback addresses only when this is 1.
         "ALLOW_PRIVATE_PROVIDER_URLS": environ.get("ALLOW_PRIVATE_PROVIDER_URLS", "") == "1",
@@ -60,5 +72,7 @@ def from_environment(instance_path: str, given: dict | None = None, environ=os.e
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_WINDOW_SECONDS": 15 * 60,
     }
+    # One limit: a single form field may fill the whole request (Flask's own default is 500 KB).
+    settings["MAX_FORM_MEMORY_SIZE"] = settings["MAX_CONTENT_LENGTH"]
     settings.update(given)
     return settings

@@ -29,7 +29,7 @@ from wizard.providers.custom.auth import (
     auth_header_names,
 )
 from wizard.providers.custom.destinations import moved_secrets, moved_urls
-from wizard.providers.custom.headers import check_headers
+from wizard.providers.custom.headers import MAX_HEADER_ROWS, check_headers
 from wizard.providers.custom.payload import check_template
 from wizard.providers.custom.settings import (
     CONTENT_TYPES,
@@ -38,9 +38,9 @@ from wizard.providers.custom.settings import (
 )
 from wizard.providers.custom.urls import check_url
 from wizard.shell.fields import (
-    CONTROL_CHARACTERS,
     one_kind_of_newline,
     strip,
+    visible_name,
 )
 
 CUSTOM_SECRET_FIELDS = SECRET_FIELDS  # every auth type's secrets (the registry's, kept up to date)
@@ -80,7 +80,8 @@ class _ProviderForm(CredentialNameForm):
         _l("Provider name"),
         filters=[strip],
         validators=[DataRequired(_l("Enter the provider's name, e.g. Twilio.")),
-                    Length(max=128, message=_l("A provider name has at most 128 characters."))],
+                    Length(max=128, message=_l("A provider name has at most 128 characters.")),
+                    visible_name(_l("A provider name"))],
     )
     provider_url = StringField(
         _l("Provider URL"),
@@ -105,7 +106,9 @@ class CustomCredentialForm(_ProviderForm, metaclass=_AuthFieldsMeta):
     `stored_urls` (wizard.providers.custom.destinations): then it must be typed again.
     """
 
-    headers = FieldList(FormField(HeaderRowForm), label=_l("Headers"), max_entries=50)
+    # Rows past MAX_HEADER_ROWS are kept to be refused beside their fields (check_headers); past
+    # twice as many the form reads no further.
+    headers = FieldList(FormField(HeaderRowForm), label=_l("Headers"), max_entries=2 * MAX_HEADER_ROWS)
     payload_format = SelectField(_l("Payload format"),
                                  choices=[SelectChoice(key, label) for key, label in PAYLOAD_FORMATS.items()],
                                  default="json", validate_choice=False)
@@ -171,8 +174,6 @@ class CustomCredentialForm(_ProviderForm, metaclass=_AuthFieldsMeta):
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
         self.warnings = []
-        if CONTROL_CHARACTERS.search(self.provider_name.data or "") and not self.provider_name.errors:
-            ok = self._error(self.provider_name, _l("A provider name cannot contain control characters."))
         if self.provider_url.data and not self.provider_url.errors:
             problem = check_url(self.provider_url.data, self._private_allowed())
             if problem:

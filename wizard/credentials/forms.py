@@ -9,15 +9,15 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from wizard.core.models import ApiCredential
 from wizard.shell.fields import (
     ACCOUNT_SID,
-    CONTROL_CHARACTERS,
     MESSAGING_SERVICE_SID,
     auth_token_validator,
-    e164_validator,
     no_spaces,
     one_kind_of_newline,
     sid_validator,
     strip,
+    visible_name,
 )
+from wizard.shell.phones import e164, phone_number_validator
 
 
 class CredentialNameForm(FlaskForm):
@@ -28,6 +28,7 @@ class CredentialNameForm(FlaskForm):
         validators=[
             DataRequired(_l("Enter a name for the API credential.")),
             Length(max=128, message=_l("A name has at most 128 characters.")),
+            visible_name(_l("A name")),
         ],
     )
 
@@ -36,9 +37,8 @@ class CredentialNameForm(FlaskForm):
         self.credential_id = credential_id  # the one being edited, if any
 
     def validate_name(self, field):
-
-        if CONTROL_CHARACTERS.search(field.data or ""):
-            raise ValidationError(_l("A name cannot contain control characters."))
+        if field.errors:
+            return
         clash = ApiCredential.select().where(ApiCredential.name_key == field.data.casefold())
         if self.credential_id is not None:
             clash = clash.where(ApiCredential.id != self.credential_id)
@@ -116,10 +116,9 @@ def incoming_numbers_form(sandboxes):
         setattr(IncomingNumbersForm, f"use_{sandbox.id}",
                 BooleanField(gettext("Use in sandbox %(name)s", name=sandbox.name)))
         setattr(IncomingNumbersForm, f"number_{sandbox.id}",
-                StringField(gettext("Incoming number for %(name)s", name=sandbox.name), filters=[no_spaces],
+                StringField(gettext("Incoming number for %(name)s", name=sandbox.name), filters=[e164],
                             description=NUMBER_HELP, render_kw=NUMBER_ATTRIBUTES,
-                            validators=[Length(max=16, message=_l("An E.164 number has at most 15 digits.")),
-                                        e164_validator]))
+                            validators=[phone_number_validator]))
     IncomingNumbersForm.sandboxes = sandboxes
     return IncomingNumbersForm
 
@@ -138,8 +137,8 @@ class SmsTestForm(FlaskForm):
     number = StringField(
         _l("Number"),
         description=_l("The phone that gets the message, in E.164 format, e.g. +14155550123."),
-        filters=[no_spaces],
-        validators=[DataRequired(_l("Enter the number to send the test message to.")), e164_validator],
+        filters=[e164],
+        validators=[DataRequired(_l("Enter the number to send the test message to.")), phone_number_validator],
     )
     message = TextAreaField(
         _l("Message"),

@@ -8,6 +8,7 @@ from flask import abort
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN, fn
 
+from wizard.core.ids import row_id
 from wizard.core.models import (
     ApiCredential,
     CredentialNumber,
@@ -43,7 +44,7 @@ class EventFilters:
     def from_args(cls, args) -> "EventFilters":
         event_type = args.get("type", "")
         return cls(
-            credential=args.get("credential", type=int),
+            credential=args.get("credential", type=row_id),
             type=event_type if event_type in TYPES else "",
             status=args.get("status", "").strip()[:32],
             number=args.get("number", "").strip()[:32],

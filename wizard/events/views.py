@@ -17,6 +17,7 @@ from htmx_flask import make_response as htmx_response
 from htmx_flask import request as htmx_request
 
 from wizard.core.context import current_sandbox
+from wizard.core.ids import page_number, row_id
 from wizard.core.models import ApiCredential
 from wizard.events.queries import (
     MAX_PAGES,
@@ -48,9 +49,7 @@ def _context(sandbox, filters, **context) -> dict:
 def index():
     sandbox = current_sandbox()
     filters = EventFilters.from_args(request.args)
-    page = max(request.args.get("page", 1, type=int), 1)
-    if page > MAX_PAGES:
-        abort(404)
+    page = page_number(request.args, last=MAX_PAGES)
     events, has_more, cursor = list_events(sandbox, filters, page)
     has_more = has_more and page < MAX_PAGES
     page_or_fragment = render(
@@ -74,7 +73,7 @@ def new():
     if not is_htmx():
         return redirect(url_for("events.index", **filters.args()), code=303)
     sandbox = current_sandbox()
-    if request.args.get("sandbox", type=int) != sandbox.id:
+    if request.args.get("sandbox", type=row_id) != sandbox.id:
         return htmx_response("", 204, refresh=True)
     cursor = Cursor.parse(request.args.get("after"))
     events, more, moved = events_after(sandbox, filters, cursor)
@@ -113,7 +112,7 @@ def message(message_sid):
 @bp.route("/waiting")
 def waiting():
     """The Waiting for the first event panel; it polls itself until Twilio's first signed request."""
-    credential = ApiCredential.get_or_none(ApiCredential.id == request.args.get("credential", type=int))
+    credential = ApiCredential.get_or_none(ApiCredential.id == request.args.get("credential", type=row_id))
     if credential is None:
         abort(404)
     state = waiting_state(credential.id)

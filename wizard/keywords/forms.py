@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from wizard.messaging.keywords import CATEGORY_LABELS, normalize
-from wizard.shell.fields import CONTROL_CHARACTERS, strip
+from wizard.shell.fields import invisible_problem, strip
 
 MAX_KEYWORD = 32
 
@@ -68,8 +68,9 @@ class KeywordRuleForm(FlaskForm):
         if len(text) > MAX_KEYWORDS_TEXT:
             raise ValidationError(_l("Keep the keywords under 2000 characters in all."))
         keywords = parse_keywords(text)  # tabs and line breaks only separate keywords
-        if any(CONTROL_CHARACTERS.search(keyword) for keyword in keywords):
-            raise ValidationError(_l("A keyword cannot contain control characters."))
+        problem = next(filter(None, (invisible_problem(keyword, _l("A keyword")) for keyword in keywords)), None)
+        if problem:
+            raise ValidationError(problem)
         if not keywords:
             raise ValidationError(_l("Enter at least one keyword."))
         for keyword in keywords:

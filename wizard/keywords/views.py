@@ -12,6 +12,7 @@ from wizard.core import audit
 from wizard.core.context import current_sandbox
 from wizard.core.db import database
 from wizard.core.editing import EditConflict, check_unchanged, saved_meanwhile, update_unchanged
+from wizard.core.ids import row_id
 from wizard.core.models import (
     ApiCredential,
     CredentialNumber,
@@ -63,7 +64,7 @@ def ref_of(rule: KeywordRule) -> str:
 def _credential_here(sandbox, credential_id=None):
     """The Twilio credential named by ?credential=, with its number in this sandbox; 404 otherwise."""
     if credential_id is None:
-        credential_id = request.args.get("credential", type=int)
+        credential_id = request.args.get("credential", type=row_id)
     number = (CredentialNumber.select(CredentialNumber, ApiCredential).join(ApiCredential)
               .where(CredentialNumber.sandbox == sandbox.id, ApiCredential.vendor == "twilio",
                      ApiCredential.id == credential_id)
@@ -132,7 +133,7 @@ def _page_url(credential) -> str:
 def index():
     """A credential's keyword page in this sandbox; POST saves its settings (and, the first time, the defaults)."""
     sandbox = current_sandbox()
-    credential_id = request.args.get("credential", type=int)
+    credential_id = request.args.get("credential", type=row_id)
     if request.method == "GET" and credential_id is None:
         numbers = _numbers_here(sandbox)
         if len(numbers) != 1:

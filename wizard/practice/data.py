@@ -3,6 +3,7 @@ from flask import current_app
 
 from wizard.core import audit
 from wizard.core.db import database
+from wizard.core.ids import id_or_none
 from wizard.core.models import (
     ApiCredential,
     ChannelConfiguration,
@@ -36,8 +37,7 @@ def _practice_run(row: GuidedRun, sandbox: Sandbox, credential_ids: set[int]) ->
         return True
     if run.value("account", "account_sid") in {account.sid for account in PRACTICE_ACCOUNTS}:
         return True
-    chosen = str(run.value("register", "twilio_credential") or "")
-    return chosen.isdigit() and int(chosen) in credential_ids
+    return id_or_none(run.value("register", "twilio_credential")) in credential_ids
 
 
 def reset_practice_data(sandbox: Sandbox) -> int:

@@ -5,7 +5,7 @@ from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from wizard.core.models import Sandbox
-from wizard.shell.fields import CONTROL_CHARACTERS, strip
+from wizard.shell.fields import strip, visible_name
 
 
 class SandboxForm(FlaskForm):
@@ -16,6 +16,7 @@ class SandboxForm(FlaskForm):
         validators=[
             DataRequired(_l("Enter a name for the sandbox.")),
             Length(max=64, message=_l("A sandbox name has at most 64 characters.")),
+            visible_name(_l("A sandbox name")),
         ],
     )
 
@@ -24,9 +25,8 @@ class SandboxForm(FlaskForm):
         self.sandbox = sandbox  # the one being renamed, if any
 
     def validate_name(self, field):
-
-        if CONTROL_CHARACTERS.search(field.data or ""):
-            raise ValidationError(_l("A sandbox name cannot contain control characters."))
+        if field.errors:
+            return
         clash = Sandbox.select().where(Sandbox.name_key == Sandbox.key_for(field.data))
         if self.sandbox is not None:
             clash = clash.where(Sandbox.id != self.sandbox.id)

@@ -6,6 +6,7 @@ from wizard.core import audit
 from wizard.core.context import current_sandbox
 from wizard.core.db import database
 from wizard.core.editing import EditConflict, saved_meanwhile, update_unchanged
+from wizard.core.ids import row_id
 from wizard.core.models import Sandbox, User
 from wizard.sandboxes.forms import PracticeSandboxForm
 from wizard.shell.pages import is_htmx, redirect_to, render, safe_return
@@ -142,7 +143,7 @@ def delete(sandbox_id):
 @bp.route("/current", methods=["POST"])
 def switch():
     """The header's sandbox switcher; the choice is kept in the session and on the account."""
-    sandbox = Sandbox.get_or_none(Sandbox.id == request.form.get("sandbox", type=int))
+    sandbox = Sandbox.get_or_none(Sandbox.id == request.form.get("sandbox", type=row_id))
     if sandbox is None:
         flash(_("That sandbox no longer exists."), "error")
     else:

@@ -3,7 +3,9 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
+from wizard.core.ids import id_or_none
 from wizard.core.models import ApiCredential, CredentialNumber
+from wizard.shell.phones import phone_label
 
 
 def credentials_with_a_number(sandbox, vendors=None) -> dict:
@@ -22,9 +24,8 @@ class ChoosesCredential:
 
     def offer_credentials(self, sandbox):
 
-        self.chosen_credential = None
-        if (self.credential.data or "").isdigit():
-            self.chosen_credential = ApiCredential.get_or_none(ApiCredential.id == int(self.credential.data))
+        chosen_id = id_or_none(self.credential.data)
+        self.chosen_credential = None if chosen_id is None else ApiCredential.get_or_none(ApiCredential.id == chosen_id)
         self.credential.choices = [SelectChoice("", _l("Choose an API credential"))] + [
             SelectChoice(str(credential_id), number.credential.name) for credential_id, number in self.numbers.items()]
         chosen = self.chosen_credential
@@ -34,7 +35,7 @@ class ChoosesCredential:
                 SelectChoice(str(chosen.id), gettext("%(name)s (no number in sandbox %(sandbox)s)",
                                                      name=chosen.name, sandbox=sandbox.name)))
         number = self.number_here()
-        self.sender_number.choices = ([SelectChoice(number)] if number
+        self.sender_number.choices = ([SelectChoice(number, phone_label(number))] if number
                                       else [SelectChoice("", _l("Choose an API credential first"))])
 
     def number_here(self) -> str | None:

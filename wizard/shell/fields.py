@@ -1,6 +1,9 @@
-"""Field filters and validators the forms share: trimming, newlines, SIDs, tokens, E.164 numbers."""
+"""Field filters and validators the forms share: trimming, newlines, SIDs, tokens, names without
+invisible characters. Phone numbers: wizard.shell.phones."""
 import re
+import unicodedata
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import TextAreaField
 from wtforms.validators import ValidationError
@@ -12,6 +15,41 @@ MIN_PASSWORD = 12
 
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+# What a name shown to other admins may not hold, by Unicode category: control characters (Cc),
+# invisible format characters (Cf: the bidi controls U+202A-U+202E and U+2066-U+2069 that make text
+# show differently from what it is, zero-width spaces and joiners, soft hyphens), line and
+# paragraph separators, surrogates and private-use characters.
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co"})
+
+
+def invisible_problem(text: str, what) -> str | None:
+    """Why `text` (what: e.g. "A sandbox name") can't be a name, or None: the first character in
+    it that can't be seen, named."""
+    for character in text or "":
+        category = unicodedata.category(character)
+        if category not in INVISIBLE_CATEGORIES:
+            continue
+        if category == "Cc":
+            return gettext("%(what)s cannot contain control characters.", what=what)
+        code = f"U+{ord(character):04X}"
+        name = unicodedata.name(character, "")
+        return gettext("%(what)s cannot contain the invisible character %(character)s, which can make text show "
+                       "differently from what it is. Type it again rather than pasting it.", what=what,
+                       character=f"{code} ({name})" if name else code)
+    return None
+
+
+def visible_name(what):
+    """A validator: the field's text has no character invisible_problem refuses."""
+
+    def check(form, field):
+        problem = invisible_problem(field.data if isinstance(field.data, str) else "", what)
+        if problem:
+            raise ValidationError(problem)
+
+    return check
 
 
 def strip(value):
@@ -32,7 +70,7 @@ MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 AUTH_TOKEN = re.compile(r"^[0-9a-fA-F]{32}$")
 
 
-E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")  # the stored form; what admins type: wizard.shell.phones
 
 
 def sid_validator(prefix: str, what: str, pattern: re.Pattern):
@@ -61,13 +99,6 @@ def auth_token_validator(form, field):
     if value and not AUTH_TOKEN.match(value):
         raise ValidationError(_l("An Auth Token is 32 hex digits (0-9, a-f); this one has %(count)s characters.",
                                  count=len(value)))
-
-
-def e164_validator(form, field):
-    value = field.data or ""
-    if value and not E164.match(value):
-        raise ValidationError(_l("Enter the number in E.164 format: + then country code and number, "
-                                 "up to 15 digits, e.g. +14155550101."))
 
 
 def no_spaces(value):

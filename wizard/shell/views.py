@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from wizard.shell.pages import page_path, public, render
+from wizard.shell.phones import phone_label
 
 bp = Blueprint("web", __name__)
 
@@ -68,9 +69,19 @@ def vendor(name):
     return send_from_directory(folder, relative, max_age=3600)
 
 
+bp.add_app_template_filter(phone_label, "phone")  # {{ number | phone }}: +1 415-555-0101 · United States
+
+
 @bp.app_errorhandler(404)
 def not_found(error):
     return render("errors/404.html", "errors/_404.html", status=404)
+
+
+@bp.app_errorhandler(413)
+def too_large(error):
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    current_app.logger.warning("%s refused: the request is larger than %s bytes", request.path, limit)
+    return render("errors/too_large.html", "errors/_too_large.html", status=413, limit_kb=limit // 1024)
 
 
 @bp.app_errorhandler(CSRFError)

@@ -16,12 +16,13 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from wizard.core import json_text
 from wizard.core.models import CustomWebhook
 from wizard.providers.custom.headers import HEADER_NAME
 from wizard.providers.custom.payload import placeholder
 from wizard.providers.custom.shape import REQUIRED, parse_value, path_text
 from wizard.shell.choosers import ChoosesCredential, credentials_with_a_number
-from wizard.shell.fields import CONTROL_CHARACTERS, one_kind_of_newline, strip
+from wizard.shell.fields import CONTROL_CHARACTERS, one_kind_of_newline, strip, visible_name
 
 TYPES = {"inbound": _l("Inbound"), "feedback": _l("Feedback")}
 
@@ -45,7 +46,8 @@ class CustomWebhookForm(ChoosesCredential, FlaskForm):
         description=_l("Up to 128 characters, unique among webhooks."),
         filters=[strip],
         validators=[DataRequired(_l("Enter a name for the webhook.")),
-                    Length(max=128, message=_l("A name has at most 128 characters."))],
+                    Length(max=128, message=_l("A name has at most 128 characters.")),
+                    visible_name(_l("A name"))],
     )
     type = SelectField(_l("Type"), choices=[SelectChoice(key, label) for key, label in TYPES.items()],
                        default="inbound", validate_choice=False,
@@ -109,8 +111,6 @@ class CustomWebhookForm(ChoosesCredential, FlaskForm):
     def validate_name(self, field):
         if field.errors or not field.data:
             return
-        if CONTROL_CHARACTERS.search(field.data):
-            raise ValidationError(_l("A name cannot contain control characters."))
         clash = CustomWebhook.select().where(CustomWebhook.name_key == field.data.casefold())
         if self.webhook_id is not None:
             clash = clash.where(CustomWebhook.id != self.webhook_id)
@@ -177,10 +177,9 @@ def check_payload(payload: str, webhook_type: str) -> tuple[list[str], list[str]
     if size > MAX_PAYLOAD:
         return [_("A payload has at most 64 KB; this one has %(size)s KB.", size=(size + 1023) // 1024)], []
     try:
-        sample = json.loads(payload)
+        sample = json_text.loads(payload)
     except json.JSONDecodeError as error:
-        return [_("This is not valid JSON: %(reason)s at line %(line)s, column %(column)s.",
-                  reason=error.msg, line=error.lineno, column=error.colno)], []
+        return [json_text.problem(error)], []
     if not isinstance(sample, dict):
         return [_("The payload is a JSON object: it starts with { and ends with }.")], []
     shape = parse_value(sample)

@@ -5,6 +5,7 @@ import json
 
 from flask import Blueprint, current_app, jsonify, request
 
+from wizard.core import json_text
 from wizard.core.db import database
 from wizard.core.models import CustomWebhook, InboundMessage
 from wizard.messaging.keywords import respond
@@ -81,9 +82,12 @@ def _text(value) -> str:
 def _read(custom_webhook: CustomWebhook, raw: bytes) -> tuple[dict, dict]:
     """The body as JSON and the values the webhook's sample says where to find."""
     try:
-        body = json.loads(raw.decode("utf-8"))
+        body = json_text.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise Rejected(400, "the body is not UTF-8 text") from None
+    except json_text.TooDeep as error:
+        raise Rejected(400, f"the JSON is nested deeper than {json_text.MAX_DEPTH} levels (at line {error.lineno}, "
+                            f"column {error.colno})") from None
     except json.JSONDecodeError as error:
         raise Rejected(400, f"invalid JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
     if not isinstance(body, dict):

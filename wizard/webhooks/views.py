@@ -15,9 +15,9 @@ from wizard.providers.twilio.client import (
     fetch_messaging_service,
     update_messaging_service,
 )
-from wizard.shell.fields import AUTH_TOKEN
 from wizard.shell.pages import redirect_to, render
 from wizard.webhooks.custom_views import list_context
+from wizard.webhooks.forms import WebhookSecurityForm
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
@@ -29,12 +29,21 @@ def _numbers_here():
                 .order_by(ApiCredential.name_key))
 
 
+def _page(status=200, posted: WebhookSecurityForm | None = None, credential_id: int | None = None):
+    """The page; `posted` is credential_id's security form as it was sent, with its errors."""
+    numbers = _numbers_here()
+    forms = {n.credential_id: WebhookSecurityForm(formdata=None, credential=n.credential) for n in numbers}
+    if posted is not None:
+        forms[credential_id] = posted
+    return render("webhooks/index.html", status=status, numbers=numbers,
+                  urls={n.id: webhook_urls(n) for n in numbers},
+                  waiting={n.credential_id: waiting_state(n.credential_id) for n in numbers},
+                  security_forms=forms, warning=reachability_warning(), **list_context())
+
+
 @bp.route("")
 def index():
-    numbers = _numbers_here()
-    return render("webhooks/index.html", numbers=numbers, urls={n.id: webhook_urls(n) for n in numbers},
-                  waiting={n.credential_id: waiting_state(n.credential_id) for n in numbers},
-                  warning=reachability_warning(), **list_context())
+    return _page()
 
 
 def _number(number_id: int) -> CredentialNumber:
@@ -73,17 +82,16 @@ def security(credential_id):
     """The log-only switch and the secondary Auth Token accepted during token rotation."""
 
     credential = ApiCredential.get_or_none(ApiCredential.id == credential_id) or abort(404)
-    secondary = request.form.get("secondary_auth_token", "").strip()
-    log_only = request.form.get("webhook_log_only") == "y"
-    if secondary and not AUTH_TOKEN.match(secondary):
-        flash(_("The secondary Auth Token must be 32 hex digits. Nothing was changed."), "error")
-        return redirect_to(url_for("webhooks.index"))
+    form = WebhookSecurityForm(credential=credential)
+    if not form.validate():
+        return _page(422, form, credential.id)  # the message beside the field; nothing was changed
+    secondary, log_only = form.secondary_auth_token.data or "", form.webhook_log_only.data
     changes = {}
     with database.atomic():
         if log_only != credential.webhook_log_only:
             changes["webhook_log_only"] = [credential.webhook_log_only, log_only]
             credential.webhook_log_only = log_only
-        if secondary or request.form.get("clear_secondary") == "y":
+        if secondary or form.clear_secondary.data:
             changes["secondary_auth_token"] = "changed"
             credential.secondary_auth_token = secondary or None
         credential.save()

@@ -12,6 +12,7 @@ from wtforms.validators import Length, Optional, Regexp, ValidationError
 from wizard.channels.forms import ChannelFieldsForm
 from wizard.core import audit
 from wizard.core.context import current_sandbox
+from wizard.core.ids import id_or_none
 from wizard.core.models import (
     ApiCredential,
     ChannelConfiguration,
@@ -38,7 +39,8 @@ from wizard.providers.twilio.checks import (
     check_account,
     check_messaging_service,
 )
-from wizard.shell.fields import e164_validator, no_spaces, with_help
+from wizard.shell.fields import with_help
+from wizard.shell.phones import e164, phone_number_validator
 
 RCS_CONSOLE_ITEMS = [
     ("sender_created", _l("Create the RCS sender"),
@@ -107,7 +109,8 @@ def _rcs_number(run: Run) -> CredentialNumber | None:
 
 def _rcs_twilio_credential(run: Run) -> ApiCredential | None:
     chosen = run.value("register", "twilio_credential")
-    return ApiCredential.get_or_none(ApiCredential.id == int(chosen)) if str(chosen or "").isdigit() else None
+    chosen_id = id_or_none(chosen)
+    return None if chosen_id is None else ApiCredential.get_or_none(ApiCredential.id == chosen_id)
 
 
 def check_rcs_registration(run: Run, values: dict) -> CheckResult:
@@ -199,7 +202,7 @@ def rcs_credential_form(run: Run):
 
     class RcsCredentialForm(CustomCredentialForm):
         # For "Send test request" only; not part of the credential.
-        test_number = StringField(_l("Number"), filters=[no_spaces], validators=[Optional(), e164_validator],
+        test_number = StringField(_l("Number"), filters=[e164], validators=[Optional(), phone_number_validator],
                                   description=_l("E.164, e.g. +14155550101. A phone that can receive RCS or SMS."))
         test_message = TextAreaField(_l("Message"), validators=[Length(max=1600, message=_l(
             "A message has at most 1600 characters."))])

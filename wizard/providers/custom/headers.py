@@ -20,6 +20,9 @@ MAX_HEADER_NAME = 128
 MAX_HEADER_VALUE = 8 * 1024
 
 
+MAX_HEADER_ROWS = 50  # the admin's own headers, beside Content-Type and the auth type's
+
+
 def check_header_name(name: str) -> str | None:
     if "\r" in name or "\n" in name:
         return _("A header name cannot contain a line break (CR or LF).")
@@ -43,14 +46,19 @@ def check_auth_header_name(name: str, also_set=()) -> str | None:
 def check_headers(rows, reserved=()) -> list[dict[str, str]]:
     """For each [name, value] row, its problems by field ("name", "value"); {} when it is fine.
     A row with neither name nor value is fine: it is dropped. `reserved` are the header names
-    the auth type sets (wizard.providers.custom.auth.auth_header_names)."""
+    the auth type sets (wizard.providers.custom.auth.auth_header_names). Rows past the
+    MAX_HEADER_ROWS-th filled one are refused, each beside its name."""
     reserved = {name.lower() for name in reserved}
-    seen, problems = set(), []
+    seen, problems, filled = set(), [], 0
     for name, value in rows:
         name, value, found = (name or "").strip(), (value or "").strip(), {}
         if name or value:
             key = name.lower()
-            if not name:
+            filled += 1
+            if filled > MAX_HEADER_ROWS:
+                found["name"] = _("A credential sends at most %(count)s headers of its own: remove this row.",
+                                  count=MAX_HEADER_ROWS)
+            elif not name:
                 found["name"] = _("Enter the header's name, or remove the row.")
             elif (problem := check_header_name(name)) is not None:
                 found["name"] = problem

@@ -2,7 +2,6 @@
 token fetched and cached when the auth type needs one."""
 import base64
 import datetime
-import json
 import os
 import re
 import ssl
@@ -16,6 +15,7 @@ import requests
 import urllib3
 from flask_babel import gettext as _
 
+from wizard.core import json_text
 from wizard.core.models import utcnow
 from wizard.providers.custom.auth import AUTH_TYPES
 from wizard.providers.custom.auth.oauth2 import OAUTH2, OAUTH_MARGIN, token_fingerprint
@@ -199,7 +199,7 @@ def fetch_access_token(credential_like, *, timeout: float = TIMEOUT, allow_priva
                               status=response.status_code, body=text,
                               reason=redact_text(response.reason or "", secrets, request)))
     try:
-        answer = json.loads(text)
+        answer = json_text.loads(text)
         token = answer["access_token"]
         expires_in = int(answer.get("expires_in") or 0)
     except (ValueError, TypeError, KeyError):

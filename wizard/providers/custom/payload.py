@@ -8,6 +8,7 @@ from urllib.parse import unquote_plus, urlencode
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from wizard.core import json_text
 from wizard.providers.custom.settings import (
     CONTENT_TYPES,
     MAX_PAYLOAD,
@@ -74,10 +75,9 @@ def _json_template_errors(template: str) -> list[str]:
         last = match.end()
     probe.append(template[last:])
     try:
-        json.loads("".join(probe))
+        json_text.loads("".join(probe))
     except json.JSONDecodeError as error:
-        errors.append(_("This is not valid JSON: %(reason)s at line %(line)s, column %(column)s.",
-                        reason=error.msg, line=error.lineno, column=error.colno))
+        errors.append(json_text.problem(error))
     return errors
 
 

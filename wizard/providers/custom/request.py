@@ -16,6 +16,7 @@ from wizard.providers.custom.settings import (
     ProviderError,
     as_settings,
 )
+from wizard.providers.custom.urls import unparsable
 
 
 @dataclass
@@ -35,6 +36,9 @@ def prepare(credential_like, to_number: str, from_number: str, message: str, ext
     """The request a send makes, built without any network call. For OAuth 2.0, send() passes the
     access token; a preview without it shows where the token goes."""
     settings = as_settings(credential_like)
+    problem = unparsable(settings.provider_url.strip())
+    if problem:
+        raise ProviderError(_("The provider URL cannot be used: %(problem)s", problem=problem))
     values = {"contentVariables": json.dumps({"1": message}, ensure_ascii=False), **(extra or {}),
               "toNumber": to_number, "fromNumber": from_number, "message": message}
     body, content_type = render_payload(settings.payload_template, settings.payload_format, values)

@@ -7,6 +7,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from wizard.core import json_text
+
 # Placeholders the app reads, per webhook type, in the order the form names them.
 REQUIRED = {
     "inbound": ("InboundMessage", "ProfileNumber", "RequestID", "OriginTimestamp", "InboundNumber"),
@@ -39,7 +41,7 @@ class Shape:
 def parse(template: str) -> Shape:
     """Read a sample; raises json.JSONDecodeError (with lineno and colno) when it isn't JSON."""
     shape = Shape()
-    _walk(json.loads(template), (), shape)
+    _walk(json_text.loads(template), (), shape)
     return shape
 
 
@@ -117,4 +119,4 @@ def fill(template: str, values: dict) -> str:
                 return values[whole.group(1)]
         return value
 
-    return json.dumps(replace(json.loads(template)), ensure_ascii=False, indent=2)
+    return json.dumps(replace(json_text.loads(template)), ensure_ascii=False, indent=2)

@@ -39,6 +39,16 @@ def is_private(address: str) -> bool:
     return ip in METADATA_ADDRESSES or not ip.is_global or ip.is_multicast or ip.is_reserved
 
 
+def unparsable(url: str) -> str | None:
+    """Why the URL can't even be taken apart (an unclosed [ of an IPv6 address, a port out of
+    range), or None."""
+    try:
+        urlsplit(url).port  # noqa: B018 (reading the port checks its range)
+    except ValueError:
+        return _("This is not a URL: write it like https://api.example.com/messages.")
+    return None
+
+
 def _syntax_problem(url: str) -> str | None:
     """What is wrong with the URL itself, before any lookup."""
     if not url:
@@ -47,11 +57,9 @@ def _syntax_problem(url: str) -> str | None:
         return _("A URL has at most 2048 characters.")
     if re.search(r"[\s\x00-\x1f\x7f]", url):
         return _("A URL cannot contain spaces or control characters.")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises ValueError when out of range)
-    except ValueError:
-        return _("This is not a URL: write it like https://api.example.com/messages.")
+    if problem := unparsable(url):
+        return problem
+    parts = urlsplit(url)
     if parts.scheme.lower() != "https":
         return _("Use an https:// URL: the request carries secrets that only TLS keeps private.")
     if not parts.hostname:

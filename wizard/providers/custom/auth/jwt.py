@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, TextAreaField
 
+from wizard.core import json_text
 from wizard.providers.custom.auth.base import Authentication, AuthField, AuthType
 from wizard.providers.custom.errors import ProviderError
 from wizard.providers.custom.headers import MAX_HEADER_VALUE
@@ -26,10 +27,9 @@ def check_jwt_claims(text: str) -> str | None:
     if len(text.encode("utf-8")) > MAX_HEADER_VALUE:
         return _("The claims have at most 8 KB.")
     try:
-        claims = json.loads(text)
+        claims = json_text.loads(text)
     except json.JSONDecodeError as error:
-        return _("This is not valid JSON: %(reason)s at line %(line)s, column %(column)s.",
-                 reason=error.msg, line=error.lineno, column=error.colno)
+        return json_text.problem(error)
     if not isinstance(claims, dict):
         return _("The claims are a JSON object: they start with { and end with }.")
     return None
@@ -47,7 +47,7 @@ def authenticate(settings, body: bytes, access_token: str | None) -> Authenticat
     if problem:
         raise ProviderError(problem)
     now = int(time.time())
-    claims = {**json.loads(settings.setting("jwt_claims") or "{}"),
+    claims = {**json_text.loads(settings.setting("jwt_claims") or "{}"),
               "iat": now, "exp": now + int(JWT_LIFETIME.total_seconds())}
     token = jwt.encode(claims, JWT.required(settings, "jwt_secret"), algorithm="HS256")
     return Authentication([("Authorization", "Bearer " + token)])
