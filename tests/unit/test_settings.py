@@ -29,3 +29,18 @@ def test_the_request_size_limit_is_one_mb_unless_set(tmp_path):
     assert values["MAX_CONTENT_LENGTH"] == values["MAX_FORM_MEMORY_SIZE"] == 2000000
     with pytest.raises(SystemExit, match="MAX_CONTENT_LENGTH must be a whole number"):
         settings.from_environment(str(tmp_path), environ={**environ, "MAX_CONTENT_LENGTH": "1 MB"})
+
+
+def test_session_and_sign_in_limits_come_from_the_environment(tmp_path):
+    from wizard.core import settings
+
+    environ = {"SECRET_KEY": "k", "ENCRYPTION_KEYS": ENCRYPTION_KEY}
+    values = settings.from_environment(str(tmp_path), environ=environ)
+    assert (values["SESSION_IDLE_SECONDS"], values["LOGIN_MAX_FAILURES"], values["LOGIN_WINDOW_SECONDS"]) == (
+        12 * 3600, 5, 15 * 60)
+    values = settings.from_environment(str(tmp_path), environ={
+        **environ, "SESSION_IDLE_SECONDS": "600", "LOGIN_MAX_FAILURES": "3", "LOGIN_WINDOW_SECONDS": "60"})
+    assert (values["SESSION_IDLE_SECONDS"], values["LOGIN_MAX_FAILURES"], values["LOGIN_WINDOW_SECONDS"]) == (
+        600, 3, 60)
+    with pytest.raises(SystemExit, match="LOGIN_MAX_FAILURES must be a whole number"):
+        settings.from_environment(str(tmp_path), environ={**environ, "LOGIN_MAX_FAILURES": "five"})

@@ -68,9 +68,12 @@ def from_environment(instance_path: str, given: dict | None = None, environ=os.e
         "WTF_CSRF_TIME_LIMIT": None,
         # A session ends on the server after this long unused, and PERMANENT_SESSION_LIFETIME
         # (Flask's, 31 days) after sign-in however much it is used.
-        "SESSION_IDLE_SECONDS": 12 * 3600,
-        "LOGIN_MAX_FAILURES": 5,
-        "LOGIN_WINDOW_SECONDS": 15 * 60,
+        "SESSION_IDLE_SECONDS": _whole_number(environ, "SESSION_IDLE_SECONDS", 12 * 3600,
+                                              "seconds a session may go unused"),
+        # Password checks a client address gets per window, counted before each check.
+        "LOGIN_MAX_FAILURES": _whole_number(environ, "LOGIN_MAX_FAILURES", 5, "password checks per window"),
+        "LOGIN_WINDOW_SECONDS": _whole_number(environ, "LOGIN_WINDOW_SECONDS", 15 * 60,
+                                              "seconds the sign-in limit counts over"),
     }
     # One limit: a single form field may fill the whole request (Flask's own default is 500 KB).
     settings["MAX_FORM_MEMORY_SIZE"] = settings["MAX_CONTENT_LENGTH"]
