@@ -84,8 +84,9 @@ class MessagingServiceForm(FlaskForm):
 
 NUMBER_HELP = _l("E.164, e.g. +14155550101: a number of this Twilio account, best one in the Messaging Service's "
                  "sender pool.")
-# The guided numbers step offers the Messaging Service's numbers (its datalist "known-numbers").
-NUMBER_ATTRIBUTES = {"autocomplete": "off", "inputmode": "tel", "placeholder": "+14155550101", "list": "known-numbers"}
+# The guided numbers step offers the Messaging Service's numbers (its datalist "known-numbers"). No
+# placeholder: an example number in an empty field reads as a number already filled in; the help has it.
+NUMBER_ATTRIBUTES = {"autocomplete": "off", "inputmode": "tel", "list": "known-numbers"}
 
 
 def incoming_numbers_form(sandboxes):

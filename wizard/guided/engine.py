@@ -108,6 +108,10 @@ class Run:
 
     values = get_step_data
 
+    def save(self):
+        """Keep what set_step_data and set_fact put into the draft (e.g. a flow's defaults)."""
+        self._save(self.flow.step(self.row.step) or self.flow.steps[0])
+
     def value(self, step: str, name: str, default=None):
         return self.values(step).get(name, default)
 
@@ -131,9 +135,12 @@ class Run:
         """A step opens once every step before it is done."""
         return all(self.is_done(s) for s in self.flow.steps[: self.flow.steps.index(step)])
 
-    def keep_typed(self, step: Step, typed: dict):
-        """Keep what was typed, valid or not (Back, a failed Next): the step shows it again."""
+    def keep_typed(self, step: Step, typed: dict, rejected: str | None = None):
+        """Keep what was typed, valid or not (Back, a failed Next): the step shows it again.
+        A secret the live check `rejected` (e.g. a wrong Auth Token) is not kept: it is typed again."""
         self.draft["values"][step.name] = self.with_secrets(step, typed)
+        if rejected in step.secret_fields:
+            self.draft["values"][step.name][rejected] = ""
         self.draft["errors"].pop(step.name, None)
         self._save(step)
 

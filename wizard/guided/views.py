@@ -112,7 +112,7 @@ def _next(run: Run, step: Step, form, check_only: bool):
     try:
         result = step.check(run, values) if step.check else CheckResult()
     except CheckFailed as failure:
-        run.keep_typed(step, submitted(form))
+        run.keep_typed(step, submitted(form), rejected=failure.field)
         if failure.field and failure.field in form:
             form[failure.field].errors = [failure.message]
             return _show(run, step, form, status=422)

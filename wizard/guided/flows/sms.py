@@ -61,8 +61,14 @@ def _chosen_numbers(values: dict) -> dict[int, str]:
             if values.get(f"use_{sandbox.id}")}
 
 
-def _sandboxes():
-    return list(Sandbox.select().order_by(Sandbox.name_key))
+def _sandboxes(run: Run | None = None):
+    """Every sandbox by name; for a run, those of its own kind first (a real credential's real
+    sandboxes before the practice ones, a practice run's practice sandboxes first)."""
+    sandboxes = list(Sandbox.select().order_by(Sandbox.name_key))
+    if run is None:
+        return sandboxes
+    practice = _run_sandbox(run).is_practice
+    return sorted(sandboxes, key=lambda sandbox: sandbox.is_practice != practice)
 
 
 def custom_vendor_elsewhere(run: Run, values: dict) -> str | None:
@@ -93,7 +99,7 @@ def check_service(run: Run, values: dict) -> CheckResult:
 
 
 def number_choices(run: Run) -> dict:
-    context = {"sandboxes": _sandboxes(), "numbers": None, "numbers_error": None}
+    context = {"sandboxes": _sandboxes(run), "numbers": None, "numbers_error": None}
     try:
         context["numbers"] = available_numbers(_account(run), run.value("messaging_service", "messaging_service_sid"))
     except CheckFailed as failure:

@@ -39,7 +39,13 @@ def twilio_says(error: TwilioError) -> str:
     """Twilio's own code and text, as the admin will search for them."""
     if error.code is None:
         return error.message
-    return _("Twilio error %(code)s: %(message)s", code=error.code, message=error.message)
+    return _("Twilio error %(code)s: %(message)s", code=error.code, message=as_sentence(error.message))
+
+
+def as_sentence(message: str) -> str:
+    """Twilio's text ("Authenticate") ended like a sentence, so a hint can follow it."""
+    message = (message or "").strip()
+    return message if not message or message.endswith((".", "!", "?", "。")) else message + "."
 
 
 def _failed(error: TwilioError, not_found_field: str) -> CheckFailed:
