@@ -495,7 +495,7 @@ def test_refresh_fetches_the_status_again(signed_in, fake_twilio, credential):
     sid = next(iter(fake_twilio.messages))
     fake_twilio.messages[sid].status = "delivered"
     fragment = text(signed_in.htmx_get(f"/credentials/{credential}/messages/{sid}"))
-    assert fragment.lstrip().startswith('<section id="message-result"') and "<code>delivered</code>" in fragment
+    assert fragment.lstrip().startswith('<div id="message-status-panel"') and "<code>delivered</code>" in fragment
     assert "delivered to the phone" in fragment
     fake_twilio.messages[sid].status, fake_twilio.messages[sid].error_code = "undelivered", 30003
     fake_twilio.messages[sid].error_message = "Unreachable destination handset"

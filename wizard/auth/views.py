@@ -56,7 +56,7 @@ def first_run():
         current_app.extensions["wizard.has_admin"] = True
         sessions.start(g.user)
         flash(_("Welcome! Your admin account is ready."), "success")
-        return redirect_to(url_for("web.home"))
+        return redirect_to(url_for("practice.start"))  # how do you want to start?
     return render("auth/first_run.html", status=422 if form.errors else 200, form=form)
 
 

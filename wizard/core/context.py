@@ -1,7 +1,7 @@
 """What a request works in: the current sandbox, chosen in the header."""
 from flask import g, session
 
-from wizard.core.models import Sandbox
+from wizard.core.models import Sandbox, User
 
 
 def current_sandbox() -> Sandbox:
@@ -16,3 +16,10 @@ def current_sandbox() -> Sandbox:
     return g.sandbox
 
 
+
+
+def use_sandbox(user, sandbox: Sandbox):
+    """Work in this sandbox from now on: kept in the session and on the admin's account."""
+    session["sandbox_id"] = sandbox.id
+    User.update(sandbox=sandbox).where(User.id == user.id).execute()
+    g.sandbox = sandbox

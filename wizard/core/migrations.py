@@ -331,6 +331,11 @@ def m0009_twilio_retries_once_and_edit_versions(db):
         db.execute_sql(f"ALTER TABLE {table} ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
 
 
+def m0010_outbound_message_text(db):
+    # The text of a message we sent (a test message), so its status rows can say what it was.
+    db.execute_sql("ALTER TABLE outbound_message ADD COLUMN body TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS = [
     ("0001_accounts_and_sandboxes", m0001_accounts_and_sandboxes),
     ("0002_audit_log_and_login_throttle", m0002_audit_log_and_login_throttle),
@@ -341,6 +346,7 @@ MIGRATIONS = [
     ("0007_practice_sandboxes_and_custom_retries", m0007_practice_sandboxes_and_custom_retries),
     ("0008_server_side_sessions_and_sign_in_attempts", m0008_server_side_sessions_and_sign_in_attempts),
     ("0009_twilio_retries_once_and_edit_versions", m0009_twilio_retries_once_and_edit_versions),
+    ("0010_outbound_message_text", m0010_outbound_message_text),
 ]
 
 

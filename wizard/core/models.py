@@ -340,6 +340,7 @@ class OutboundMessage(BaseModel):
     status = peewee.CharField(max_length=32)
     error_code = peewee.CharField(max_length=16, null=True)
     updated_at = peewee.DateTimeField(default=utcnow)
+    body = peewee.TextField(default="")  # what we sent ("" when a callback told us of the message first)
 
     counts_as_sandbox_use = False
 

@@ -5,16 +5,18 @@ from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 
 from wizard.core.context import current_sandbox
-from wizard.core.models import ApiCredential
+from wizard.core.models import ApiCredential, CredentialNumber, OutboundMessage
 from wizard.credentials.blueprint import bp
 from wizard.credentials.forms import SmsTestForm
 from wizard.credentials.segments import count_segments
 from wizard.credentials.views import _get_twilio
 from wizard.messaging import receiver_urls as receiver_urls_module
-from wizard.messaging.statuses import MESSAGE_STATUS
+from wizard.messaging.statuses import FINAL, MESSAGE_STATUS, error_meaning, error_page
+from wizard.messaging.store import record_sent
 from wizard.providers.transport import TwilioAccount
-from wizard.providers.twilio.checks import twilio_says
+from wizard.providers.twilio.checks import as_sentence, twilio_says
 from wizard.providers.twilio.client import (
+    SentMessage,
     TwilioError,
     TwilioUnreachable,
     fetch_message,
@@ -32,20 +34,46 @@ RECIPIENT_ERRORS = {21211, 21265, 21401, 21407, 21408, 21421, 21604, 21608, 2161
 BODY_ERRORS = {21602, 21617}
 
 
+def _reporting_number(credential: ApiCredential) -> CredentialNumber | None:
+    """The number whose status receiver hears about a test message: the one in this sandbox, if any."""
+    numbers = sorted(credential.numbers, key=lambda n: n.sandbox_id != current_sandbox().id)
+    return numbers[0] if numbers else None
+
+
 def status_callback_url(credential: ApiCredential) -> str | None:
     """Where Twilio reports delivery: the status receiver of the credential's number in this sandbox."""
-    numbers = sorted(credential.numbers, key=lambda n: n.sandbox_id != current_sandbox().id)
-    return receiver_urls_module.status_callback_url(numbers[0]) if numbers else None
+    number = _reporting_number(credential)
+    return receiver_urls_module.status_callback_url(number) if number else None
 
 
 def _client(credential: ApiCredential):
     return TwilioAccount.of(credential).client()
 
 
+def test_message_context(credential: ApiCredential, form: SmsTestForm | None = None) -> dict:
+    """What the test message form (credentials/_verify_section.html) needs, on any page that shows it."""
+    form = form or SmsTestForm(formdata=None)
+    return {"credential": credential, "form": form, "segments": count_segments(form.message.data or ""),
+            "simulated": TwilioAccount.of(credential).transport.practice}
+
+
+def _status_context(sent: SentMessage | None, message_sid: str, error: str | None = None,
+                    retry: bool = False) -> dict:
+    """What the status of a test message (credentials/_message_status.html) shows; it asks again
+    by itself while the message can still move, or while Twilio could not be reached."""
+    code = sent.error_code if sent else None
+    return {"sent": sent, "message_sid": message_sid, "message_error": error, "statuses": MESSAGE_STATUS,
+            "polling": (sent.status not in FINAL) if sent else retry,
+            "twilio_error": _("Twilio error %(code)s: %(message)s", code=code,
+                              message=as_sentence(sent.error_message or "")) if code else None,
+            "error_meaning": error_meaning(code), "error_page": error_page(code) if code else None,
+            "timeline": OutboundMessage.select().where(OutboundMessage.message_sid == message_sid,
+                                                       OutboundMessage.sandbox == current_sandbox()).exists()}
+
+
 def _verify_page(credential, form, status=200, **context):
     return render("credentials/verify.html", "credentials/_verify_section.html", status=status,
-                  credential=credential, form=form, segments=count_segments(form.message.data or ""),
-                  statuses=MESSAGE_STATUS, **context)
+                  **test_message_context(credential, form), **context)
 
 
 @bp.route("/<int:credential_id>/verify", methods=["GET", "POST"])
@@ -77,9 +105,12 @@ def verify(credential_id):
         else:
             form.form_errors.append(twilio_says(error))
         return _verify_page(credential, form, status=422, retry=retry)
+    number = _reporting_number(credential)
+    record_sent(credential=credential, sandbox=number.sandbox_id if number else current_sandbox(),
+                message_sid=sent.sid, to_number=form.number.data, status=sent.status, body=form.message.data)
     if not is_htmx():
         return redirect_to(url_for("credentials.message", credential_id=credential.id, message_sid=sent.sid))
-    return _verify_page(credential, form, sent=sent)
+    return _verify_page(credential, form, **_status_context(sent, sent.sid))
 
 
 @bp.route("/<int:credential_id>/messages/<message_sid>")
@@ -88,13 +119,14 @@ def message(credential_id, message_sid):
     credential = _get_twilio(credential_id)
     if not MESSAGE_SID.match(message_sid):
         abort(404)
-    sent, error = None, None
+    sent, error, retry = None, None, False
     try:
         sent = fetch_message(_client(credential), message_sid)
     except TwilioUnreachable as unreachable:
-        error = _("%(reason)s. Try Refresh again in a moment.", reason=unreachable.message)
+        error, retry = _("%(reason)s. Asking again…", reason=unreachable.message), True
     except TwilioError as failure:
         error = twilio_says(failure)
-    return render("credentials/verify.html", "credentials/_message.html", credential=credential,
-                  form=SmsTestForm(formdata=None), segments=count_segments(""), statuses=MESSAGE_STATUS,
-                  sent=sent, message_sid=message_sid, message_error=error)
+    status = _status_context(sent, message_sid, error, retry)
+    if is_htmx():  # the status asking again: just itself, and no flash messages taken from the page
+        return render_template("credentials/_message_status.html", credential=credential, **status)
+    return render("credentials/verify.html", **test_message_context(credential), **status)

@@ -127,9 +127,12 @@ def _inbound_query(sandbox, filters: EventFilters):
 
 
 def _status_query(sandbox, filters: EventFilters):
-    query = (StatusEvent.select(StatusEvent, ApiCredential, CustomWebhook)
+    # The message each callback is about (when we know it): its recipient and text, for the row.
+    query = (StatusEvent.select(StatusEvent, ApiCredential, CustomWebhook, OutboundMessage)
              .join(ApiCredential, JOIN.LEFT_OUTER).switch(StatusEvent)
-             .join(CustomWebhook, JOIN.LEFT_OUTER)
+             .join(CustomWebhook, JOIN.LEFT_OUTER).switch(StatusEvent)
+             .join(OutboundMessage, JOIN.LEFT_OUTER, on=(OutboundMessage.message_sid == StatusEvent.message_sid),
+                   attr="message")
              .where(StatusEvent.sandbox == sandbox))
     if filters.credential:
         query = query.where(StatusEvent.credential == filters.credential)

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from wizard.core.context import current_sandbox
 from wizard.core.db import write_transaction
 from wizard.core.models import ApiCredential, GuidedRun
+from wizard.credentials.verify_views import test_message_context
 from wizard.guided.engine import CheckResult, Run, Step, submitted
 from wizard.guided.flows import FLOWS
 from wizard.messaging.receiver_urls import reachability_warning, webhook_urls
@@ -160,6 +161,5 @@ def discard(flow_name, token):
 def sms_done(credential_id):
     credential = ApiCredential.get_or_none(ApiCredential.id == credential_id) or abort(404)
     numbers = list(credential.numbers)
-    return render("guided/sms_done.html", credential=credential, numbers=numbers,
-                  urls={n.id: webhook_urls(n) for n in numbers}, warning=reachability_warning(),
-                  **waiting_state(credential.id))
+    return render("guided/sms_done.html", numbers=numbers, urls={n.id: webhook_urls(n) for n in numbers},
+                  warning=reachability_warning(), **test_message_context(credential), **waiting_state(credential.id))

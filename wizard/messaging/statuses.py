@@ -34,3 +34,36 @@ MESSAGE_STATUS = {
     "receiving": _l("receiving"),
     "received": _l("received"),
 }
+
+
+# What Twilio's commonest message error codes mean to an admin; Twilio's page for each has the rest.
+ERROR_MEANINGS = {
+    21211: _l("The To number is not a valid phone number."),
+    21408: _l("The account's geographic permissions don't allow messages to this country."),
+    21610: _l("The recipient replied STOP to this sender: nothing reaches them until they reply START."),
+    21614: _l("The To number cannot receive text messages (a landline, for example)."),
+    30001: _l("Too many messages were waiting for this sender; Twilio dropped this one."),
+    30002: _l("The Twilio account is suspended."),
+    30003: _l("The phone is switched off or out of coverage, or cannot receive messages right now."),
+    30004: _l("The recipient or their carrier blocked messages from this sender."),
+    30005: _l("The number does not exist or is no longer in service."),
+    30006: _l("The number is a landline, or its carrier cannot take text messages."),
+    30007: _l("The carrier filtered the message, for example as spam."),
+    30008: _l("The carrier reported an error without saying which."),
+    30032: _l("The toll-free sender is not verified yet."),
+    30034: _l("The US sender number is not registered for A2P 10DLC."),
+}
+
+
+def error_meaning(code) -> str | None:
+    """What a Twilio error code means, when we know it."""
+    try:
+        return ERROR_MEANINGS.get(int(code))
+    except (TypeError, ValueError):
+        return None
+
+
+def error_page(code) -> str | None:
+    """Twilio's page about one error code (None for what is no code)."""
+    text = str(code or "")
+    return f"https://www.twilio.com/docs/api/errors/{text}" if text.isascii() and text.isdigit() else None

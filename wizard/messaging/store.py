@@ -8,7 +8,7 @@ and a message's current status only ever moves forward (a late `sent` never repl
 Also what the "waiting for the first event" panels ask: has a signed event arrived yet."""
 import json
 
-from peewee import SQL
+from peewee import EXCLUDED, SQL
 
 from wizard.core.db import database, sql_parameter
 from wizard.core.models import InboundMessage, OutboundMessage, StatusEvent, utcnow
@@ -70,12 +70,14 @@ def record_status(*, sandbox, message_sid: str, status: str, error_code=None, pa
     return True
 
 
-def record_sent(*, credential, sandbox, message_sid: str, to_number: str, status: str):
-    """A message we just sent (Verify SMS connection, practice sends): start its timeline."""
-    OutboundMessage.get_or_create(
-        message_sid=message_sid,
-        defaults={"credential": credential, "sandbox": sandbox, "to_number": to_number, "status": status},
-    )
+def record_sent(*, credential, sandbox, message_sid: str, to_number: str, status: str, body: str = ""):
+    """A message we just sent (Verify SMS connection): start its timeline, with its text. Its first
+    status callback may have stored it already (they race): then only the text is added."""
+    (OutboundMessage
+     .insert(credential=credential, sandbox=sandbox, message_sid=message_sid, to_number=to_number,
+             status=status, body=body, updated_at=utcnow())
+     .on_conflict(conflict_target=[OutboundMessage.message_sid], update={OutboundMessage.body: EXCLUDED.body})
+     .execute())
 
 
 def media_of(params: dict) -> list[dict]:

@@ -7,12 +7,14 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 
 import click
-from flask import Blueprint, abort, flash, has_request_context, request, url_for
+from flask import Blueprint, abort, flash, g, has_request_context, request, url_for
 from flask_babel import gettext as _
 
-from wizard.core.context import current_sandbox
+from wizard.core.context import current_sandbox, use_sandbox
 from wizard.core.db import database
 from wizard.core.models import ApiCredential, CredentialNumber, Sandbox
+from wizard.guided.engine import Run
+from wizard.guided.flows.sms import SMS
 from wizard.messaging.receiver_urls import webhook_urls
 from wizard.practice.data import ensure_practice_sandbox, reset_practice_data
 from wizard.practice.forms import InboundReplyForm
@@ -172,6 +174,40 @@ def _practice_sandbox(sandbox_id: int) -> Sandbox:
     if sandbox is None or not sandbox.is_practice:
         abort(404)
     return sandbox
+
+
+def _unused_credential_name(name: str) -> str:
+    """The name, or the name with a number after it when an API credential has it already."""
+    taken = {key for (key,) in ApiCredential.select(ApiCredential.name_key).tuples()}
+    candidate, suffix = name, 2
+    while Sandbox.key_for(candidate) in taken:
+        candidate, suffix = f"{name} {suffix}", suffix + 1
+    return candidate
+
+
+def _real_sandbox() -> Sandbox:
+    """Where a setup with a real Twilio account starts: this sandbox, unless it is a practice one."""
+    sandbox = current_sandbox()
+    if not sandbox.is_practice:
+        return sandbox
+    return Sandbox.select().where(Sandbox.is_practice == False).order_by(Sandbox.id).first() or sandbox  # noqa: E712
+
+
+@bp.route("/start", methods=["GET", "POST"])
+def start():
+    """The two ways to start, offered after first run: the guided SMS/MMS setup with practice data
+    (in the practice sandbox, the practice account filled in), or with your own Twilio account."""
+    if request.method == "GET":
+        return render("practice/start.html")
+    with_practice = request.form.get("start") != "twilio"
+    sandbox = ensure_practice_sandbox()[0] if with_practice else _real_sandbox()
+    use_sandbox(g.user, sandbox)
+    run = Run.start(SMS, g.user, sandbox)
+    if with_practice:  # the simulator's demo account: no real account accepts it, nothing here is a secret
+        run.set_step_data("credential", {"vendor": "twilio", "name": _unused_credential_name(_("Twilio practice"))})
+        run.set_step_data("account", {"account_sid": DEMO_ACCOUNT.sid, "auth_token": DEMO_ACCOUNT.auth_token})
+        run.save()
+    return redirect_to(url_for("guided.step", flow_name=SMS.name, token=run.token, step_name=SMS.steps[0].name))
 
 
 @bp.route("/<int:sandbox_id>/reset", methods=["GET", "POST"])

@@ -3,11 +3,11 @@ from flask import Blueprint, abort, flash, g, request, session, url_for
 from flask_babel import gettext as _
 
 from wizard.core import audit
-from wizard.core.context import current_sandbox
+from wizard.core.context import current_sandbox, use_sandbox
 from wizard.core.db import database
 from wizard.core.editing import EditConflict, saved_meanwhile, update_unchanged
 from wizard.core.ids import row_id
-from wizard.core.models import Sandbox, User
+from wizard.core.models import Sandbox
 from wizard.sandboxes.forms import PracticeSandboxForm
 from wizard.shell.pages import is_htmx, redirect_to, render, safe_return
 
@@ -147,7 +147,6 @@ def switch():
     if sandbox is None:
         flash(_("That sandbox no longer exists."), "error")
     else:
-        session["sandbox_id"] = sandbox.id
-        User.update(sandbox=sandbox).where(User.id == g.user.id).execute()
+        use_sandbox(g.user, sandbox)
         flash(_("You are now working in sandbox %(name)s.", name=sandbox.name), "success")
     return redirect_to(safe_return(request.form.get("next")))
