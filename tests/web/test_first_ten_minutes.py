@@ -92,10 +92,15 @@ def test_the_guided_start_page_and_account_step_point_to_practice_outside_it(sig
     assert "Try it with practice data (no Twilio account)" in form
     first = walk_to(signed_in, fake_twilio, upto="account")
     account = text(signed_in.get(step_url(first, "account")))
-    [form] = forms_posting_to(account, "/practice/start")
-    assert "Try it with practice data (no Twilio account)" in form
+    # A button of the step's own form (forms don't nest): it posts that form to practice instead.
+    assert re.search(r'<button type="submit" formaction="/practice/start" name="start" value="practice"[^>]*>'
+                     r'Try it with practice data \(no Twilio account\)</button>', account)
+    step_form = re.search(r'<form id="step-form".*?</form>', account, re.S).group(0)
+    assert 'value="next"' in step_form and "Try it with practice data" in step_form
+    response = signed_in.post("/practice/start", {"start": "practice", "account_sid": "AC" + "1" * 32,
+                                                  "auth_token": "", "action": "next"})
+    assert re.fullmatch(r"/setup/sms/[\w-]+/credential", response.headers["Location"])
     # In the practice sandbox there is nothing to point to.
-    signed_in.post("/practice/start", {"start": "practice"})
     assert forms_posting_to(text(signed_in.get("/setup")), "/practice/start") == []
 
 
