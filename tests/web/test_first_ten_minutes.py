@@ -145,11 +145,12 @@ def test_a_practice_test_message_moves_by_itself_to_delivered(signed_in, app, in
     sid = re.search(r'<code id="message-sid">(SM\w+)</code>', fragment).group(1)
     status_url = f"/credentials/{credential_id}/messages/{sid}"
     # Not final yet: the status asks again every 2 seconds, by itself; no Refresh button.
-    assert f'hx-get="{status_url}"' in fragment and 'hx-trigger="every 2s"' in fragment
+    assert f'hx-get="{status_url}?seen=accepted"' in fragment and 'hx-trigger="every 2s"' in fragment
     assert ">Refresh<" not in fragment
     assert f'href="/events/messages/{sid}"' in fragment  # the message's timeline
     wait_for_callbacks(app)
-    final = text(signed_in.htmx_get(status_url))
+    assert signed_in.htmx_get(f"{status_url}?seen=delivered").status_code == 204  # no news: nothing swapped
+    final = text(signed_in.htmx_get(f"{status_url}?seen=accepted"))
     assert "<code>delivered</code>" in final and "hx-trigger" not in final
     # Without JavaScript the page offers a link that checks again.
     page = text(signed_in.get(status_url))

@@ -127,6 +127,8 @@ def message(credential_id, message_sid):
     except TwilioError as failure:
         error = twilio_says(failure)
     status = _status_context(sent, message_sid, error, retry)
+    if is_htmx() and sent and request.args.get("seen") == sent.status:
+        return "", 204  # the status asking again, and no news: what is shown (and read out) stays
     if is_htmx():  # the status asking again: just itself, and no flash messages taken from the page
         return render_template("credentials/_message_status.html", credential=credential, **status)
     return render("credentials/verify.html", **test_message_context(credential), **status)
