@@ -1,36 +1,13 @@
 """Write-only secrets: after a full setup, no page, fragment, log line or database byte
 holds the Auth Token (or the secondary token)."""
 import logging
-import re
-from html import unescape
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from tests.support.crawl import crawl
 from tests.support.guided import step_url, walk_to
 from wizard.core.db import all_models, database
 
 SECONDARY = "e" * 32
-LINK = re.compile(r'(?:href|hx-get|data-hx-get)="(/[^"#]*)"')
-NEVER_GET = ("/logout", "/language", "/sandboxes/current")
-
-
-def crawl(client, start="/", limit=400):
-    """Every page reachable by links and htmx GETs, each also fetched as an htmx fragment."""
-    seen, queue, bodies = set(), [start], []
-    while queue and len(seen) < limit:
-        path = queue.pop()
-        if path in seen or path.startswith(NEVER_GET) or path.startswith(("/vendor/", "/static/")):
-            continue
-        seen.add(path)
-        for htmx in (False, True):
-            response = client.htmx_get(path) if htmx else client.get(path)
-            body = response.get_data(as_text=True)
-            bodies.append((path, htmx, body))
-            for link in LINK.findall(body):
-                link = unescape(link)
-                if urlsplit(link).path not in seen:
-                    queue.append(link)
-    return bodies
 
 
 def database_text(app) -> str:
