@@ -60,3 +60,11 @@ def read_glossary(path: Path = GLOSSARY) -> list[Term]:
         assert reason, f"glossary exception without a reason: {msgid!r}"
         terms[english].exceptions[msgid.strip("`")] = reason
     return list(terms.values())
+
+
+def read_latin_words(path: Path = GLOSSARY) -> list[str]:
+    """Words and phrases a zh-TW page may show in Latin letters (each listed with its reason)."""
+    rows = _tables(path.read_text(encoding="utf-8"))["Latin letters on zh-TW pages"]
+    for words, reason in rows:
+        assert reason, f"Latin words without a reason: {words}"
+    return [word.strip("`") for words, _reason in rows for word in _list(words)]

@@ -37,13 +37,13 @@ def test_the_auth_token_never_leaves_the_server(signed_in, app, fake_twilio, cap
             credential = ApiCredential.get(ApiCredential.name == "Twilio prod")
         signed_in.post(f"/webhooks/twilio/{credential.id}/security", {"secondary_auth_token": SECONDARY})
         pages = crawl(signed_in)
-    visited = {path for path, _htmx, _body in pages}
+    visited = {page.path for page in pages}
     for expected in ("/credentials", f"/credentials/{credential.id}", f"/credentials/{credential.id}/verify",
                      "/webhooks", "/setup", "/events", "/audit", "/keywords"):
         assert any(path == expected or path.startswith(expected + "?") for path in visited), expected
     assert any(path.endswith("/numbers") for path in visited)  # the unfinished run's steps
-    for path, htmx, body in pages:
-        assert token not in body and SECONDARY not in body, f"{path} (htmx={htmx}) shows a token"
+    for page in pages:
+        assert token not in page.body and SECONDARY not in page.body, f"{page.path} (htmx={page.htmx}) shows a token"
     assert token not in caplog.text and SECONDARY not in caplog.text
     stored = database_text(app)
     assert token not in stored and SECONDARY not in stored
