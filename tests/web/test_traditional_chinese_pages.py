@@ -45,8 +45,8 @@ def setup_everywhere(client, app, fake_twilio):
     client.post("/language", {"language": "zh_Hant", "next": "/"})
     first = walk_to(client, fake_twilio, upto="review")
     client.post(step_url(first, "review"))
-    walk_to(client, fake_twilio, upto="review", name="Unfinished")
-    pages = crawl(client)
+    review = step_url(walk_to(client, fake_twilio, upto="review", name="Unfinished"), "review")
+    pages = crawl(client) + crawl(client, start=review, limit=1)
     practice = practice_sandbox(app)
     client.get("/sandboxes")
     client.post("/sandboxes/current", {"sandbox": practice, "next": "/practice"})
@@ -69,6 +69,7 @@ def test_pages_in_traditional_chinese_leave_no_english_word(signed_in, app, fake
     for expected in ("/credentials", "/channels", "/events", "/webhooks", "/keywords", "/consent", "/audit",
                      "/practice", "/sandboxes", "/setup", "/credentials/1"):
         assert expected in visited, expected
+    assert any(path.endswith("/review") for path in visited)  # the unfinished setup's review
     found = {}
     for page in pages:
         if page.status != 200 or page.mimetype != "text/html":
