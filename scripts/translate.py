@@ -2,7 +2,11 @@
 
 FILE.py defines ZH = {msgid: msgstr} (a tuple of plural forms for plural messages).
 The script extracts every message from the code, updates the .po (keeping old
-translations), fills in the given ones and lists any that are still missing.
+translations), fills in the given ones (a given translation replaces the one the catalog
+had) and lists any that are still missing.
+
+Use the terms of translations/glossary.md: one zh-TW term per concept, the source help
+page's own words. tests/unit/test_glossary.py holds the catalog to it.
 """
 import runpy
 import subprocess

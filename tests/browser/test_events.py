@@ -160,7 +160,7 @@ def test_the_waiting_panel_turns_green_on_the_first_signed_event(page, app, fake
 
     callback(app, credential, new_sid("SM"), "delivered")
     expect(panel).to_contain_text("First event received at", timeout=LIVE_TIMEOUT)
-    expect(panel).to_contain_text("status callback delivered")
+    expect(panel).to_contain_text("status callback (Delivered)")
     expect(panel).to_have_class(re.compile(r"flash-success"))
     assert panel.get_attribute("hx-trigger") is None  # it stopped polling
     assert_not_reloaded(page)

@@ -14,7 +14,7 @@ TEXT = {
            "sid": "An Account SID starts with AC.", "review": "Review and submit"},
     "zh_Hant": {"start": "開始", "next": "下一步", "submit": "提交", "duplicate": "已有相同名稱的 API 認證。",
                 "created": "已建立 API 認證 Twilio staging", "e164": "請以 + 與國碼開頭輸入號碼",
-                "sid": "Account SID 以 AC 開頭。", "review": "檢閱並提交"},
+                "sid": "帳戶 SID 以 AC 開頭。", "review": "檢閱並提交"},
 }
 
 

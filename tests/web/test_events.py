@@ -208,7 +208,7 @@ def test_filter_by_type(signed_in, mixed):
 def test_filter_by_status(signed_in, mixed):
     page = text(signed_in.get("/events?status=delivered"))
     assert event_rows(page) == [f"event-status-{mixed['main_delivered']}"]
-    assert '<option value="delivered" selected>delivered</option>' in page
+    assert '<option value="delivered" selected>Delivered</option>' in page
     assert event_rows(text(signed_in.get("/events?status=delivered&type=inbound"))) == []
     assert "No events match these filters." in text(signed_in.get("/events?status=canceled"))
 
@@ -463,7 +463,7 @@ def test_the_waiting_panel_polls_until_the_first_signed_event(signed_in, app, cr
     callback(app, credential, sid, "sent", at=T0 + datetime.timedelta(seconds=30))
     receive(app, credential, at=T0 + datetime.timedelta(minutes=5))
     panel = text(signed_in.htmx_get(f"/events/waiting?credential={credential}", headers=poll))
-    assert "First event received at Mar 1, 2025, 12:00:30" in panel and "status callback sent" in panel
+    assert "First event received at Mar 1, 2025, 12:00:30" in panel and "status callback (Sent)" in panel
     assert "flash-success" in panel and "hx-trigger" not in panel and "Waiting for" not in panel
 
 

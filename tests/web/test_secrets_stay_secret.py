@@ -1,36 +1,13 @@
 """Write-only secrets: after a full setup, no page, fragment, log line or database byte
 holds the Auth Token (or the secondary token)."""
 import logging
-import re
-from html import unescape
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from tests.support.crawl import crawl
 from tests.support.guided import step_url, walk_to
 from wizard.core.db import all_models, database
 
 SECONDARY = "e" * 32
-LINK = re.compile(r'(?:href|hx-get|data-hx-get)="(/[^"#]*)"')
-NEVER_GET = ("/logout", "/language", "/sandboxes/current")
-
-
-def crawl(client, start="/", limit=400):
-    """Every page reachable by links and htmx GETs, each also fetched as an htmx fragment."""
-    seen, queue, bodies = set(), [start], []
-    while queue and len(seen) < limit:
-        path = queue.pop()
-        if path in seen or path.startswith(NEVER_GET) or path.startswith(("/vendor/", "/static/")):
-            continue
-        seen.add(path)
-        for htmx in (False, True):
-            response = client.htmx_get(path) if htmx else client.get(path)
-            body = response.get_data(as_text=True)
-            bodies.append((path, htmx, body))
-            for link in LINK.findall(body):
-                link = unescape(link)
-                if urlsplit(link).path not in seen:
-                    queue.append(link)
-    return bodies
 
 
 def database_text(app) -> str:
@@ -60,13 +37,13 @@ def test_the_auth_token_never_leaves_the_server(signed_in, app, fake_twilio, cap
             credential = ApiCredential.get(ApiCredential.name == "Twilio prod")
         signed_in.post(f"/webhooks/twilio/{credential.id}/security", {"secondary_auth_token": SECONDARY})
         pages = crawl(signed_in)
-    visited = {path for path, _htmx, _body in pages}
+    visited = {page.path for page in pages}
     for expected in ("/credentials", f"/credentials/{credential.id}", f"/credentials/{credential.id}/verify",
                      "/webhooks", "/setup", "/events", "/audit", "/keywords"):
         assert any(path == expected or path.startswith(expected + "?") for path in visited), expected
     assert any(path.endswith("/numbers") for path in visited)  # the unfinished run's steps
-    for path, htmx, body in pages:
-        assert token not in body and SECONDARY not in body, f"{path} (htmx={htmx}) shows a token"
+    for page in pages:
+        assert token not in page.body and SECONDARY not in page.body, f"{page.path} (htmx={page.htmx}) shows a token"
     assert token not in caplog.text and SECONDARY not in caplog.text
     stored = database_text(app)
     assert token not in stored and SECONDARY not in stored

@@ -1,5 +1,6 @@
 """The audit log: who created, changed or deleted which configuration object, and when."""
 from flask import Blueprint, request
+from flask_babel import lazy_gettext as _l
 
 from wizard.core.db import all_models
 from wizard.core.ids import page_number, row_id
@@ -10,6 +11,22 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 
 PAGE_SIZE = 50
+
+
+# Stored values that are states, named in the reader's language (by field name).
+STATE_NAMES = {
+    "verification_state": {"verified": _l("Verified"), "failed": _l("Failed"), "never": _l("Never verified")},
+    "status": {"draft": _l("Draft"), "active": _l("Active")},
+}
+
+
+def shown_value(field: str, value):
+    """A changed field's old or new value as the log shows it: states and yes/no named, none as —."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return _l("yes") if value else _l("no")
+    return STATE_NAMES.get(field, {}).get(value, value)
 
 
 @bp.route("")
@@ -36,6 +53,7 @@ def index():
         object_id=object_id,
         object_types=types,
         kinds=kinds,
+        shown_value=shown_value,
     )
 
 

@@ -42,6 +42,7 @@ from wizard.shell.fields import (
     strip,
     visible_name,
 )
+from wizard.shell.i18n import joined
 
 CUSTOM_SECRET_FIELDS = SECRET_FIELDS  # every auth type's secrets (the registry's, kept up to date)
 
@@ -221,7 +222,7 @@ class CustomCredentialForm(_ProviderForm, metaclass=_AuthFieldsMeta):
             self[url_field].notes = [ngettext(
                 "Another host than before: the stored %(names)s will be cleared, so type it again.",
                 "Another host than before: the stored %(names)s will be cleared, so type them again.",
-                len(labels), names=", ".join(labels))]
+                len(labels), names=joined(labels))]
 
     def _validate_headers(self) -> bool:
         ok = True

@@ -18,6 +18,7 @@ from wizard.providers import transport
 from wizard.providers.transport import TwilioAccount
 from wizard.providers.twilio.checks import available_numbers, check_account, check_messaging_service
 from wizard.providers.twilio.client import Account
+from wizard.shell.i18n import joined
 
 
 def numbers_of(credential_ids) -> dict[int, list[CredentialNumber]]:
@@ -148,7 +149,7 @@ def sandboxes_in_use(form, credential: ApiCredential, sandboxes) -> dict[int, st
                 "keep the sandbox, or change or delete that configuration first.",
                 "Channel configurations %(names)s send through this credential in sandbox %(sandbox)s: "
                 "keep the sandbox, or change or delete those configurations first.",
-                len(users), names=", ".join(users), sandbox=sandbox.name)
+                len(users), names=joined(users), sandbox=sandbox.name)
     return refusals
 
 

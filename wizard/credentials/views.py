@@ -21,6 +21,7 @@ from wizard.credentials.twilio import (
 )
 from wizard.providers.twilio.checks import CheckFailed
 from wizard.shell.field_check import check_field, checked_field, field_to_check
+from wizard.shell.i18n import joined
 from wizard.shell.pages import is_htmx, redirect_to, render
 
 
@@ -108,7 +109,7 @@ def refusal_to_delete(credential: ApiCredential) -> str | None:
             "Delete that configuration or give it another credential first.",
             "API credential %(name)s is used by channel configurations %(users)s and cannot be deleted. "
             "Delete those configurations or give them another credential first.",
-            len(users), name=credential.name, users=", ".join(users))
+            len(users), name=credential.name, users=joined(users))
     # A custom provider's webhooks name the credential they belong to; the database keeps it while they do.
     hooks = [w.name for w in CustomWebhook.select().where(CustomWebhook.credential == credential.id)
              .order_by(CustomWebhook.name_key)]
@@ -118,7 +119,7 @@ def refusal_to_delete(credential: ApiCredential) -> str | None:
             "Delete that webhook or give it another credential first.",
             "API credential %(name)s is used by webhooks %(users)s and cannot be deleted. "
             "Delete those webhooks or give them another credential first.",
-            len(hooks), name=credential.name, users=", ".join(hooks))
+            len(hooks), name=credential.name, users=joined(hooks))
     return None
 
 

@@ -17,7 +17,7 @@ from wizard.core.models import (
     OutboundMessage,
     StatusEvent,
 )
-from wizard.messaging.statuses import PROGRESS, moves_forward
+from wizard.messaging.statuses import PROGRESS, STATUS_NAME, moves_forward
 
 PAGE_SIZE = 50
 
@@ -189,10 +189,12 @@ def credential_choices(sandbox) -> list[ApiCredential]:
                 .order_by(ApiCredential.name_key))
 
 
-def status_choices(selected: str) -> list[str]:
-    """Twilio's message statuses in the order a message goes through them."""
+def status_choices(selected: str) -> list[tuple[str, str]]:
+    """Twilio's message statuses in the order a message goes through them: (value, name)."""
     known = sorted(PROGRESS, key=lambda status: (PROGRESS[status], status))
-    return known if not selected or selected in known else [*known, selected]
+    if selected and selected not in known:
+        known.append(selected)
+    return [(status, STATUS_NAME.get(status, status)) for status in known]
 
 
 @dataclass(frozen=True)

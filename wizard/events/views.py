@@ -31,7 +31,7 @@ from wizard.events.queries import (
     timeline_of,
 )
 from wizard.messaging.keywords import CATEGORY_LABELS
-from wizard.messaging.statuses import FINAL, MESSAGE_STATUS
+from wizard.messaging.statuses import FINAL, MESSAGE_STATUS, STATUS_NAME
 from wizard.messaging.store import waiting_state
 from wizard.shell.pages import is_htmx, render
 
@@ -39,6 +39,12 @@ bp = Blueprint("events", __name__, url_prefix="/events")
 
 
 TIMELINE_ROW = re.compile(r"^timeline-status-\d+$")
+
+
+@bp.app_context_processor
+def status_names():
+    """Templates name a status in the reader's language, Twilio's word beside it in code."""
+    return {"status_names": STATUS_NAME}
 
 
 def _context(sandbox, filters, **context) -> dict:

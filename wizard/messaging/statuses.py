@@ -19,6 +19,24 @@ def moves_forward(current: str | None, new: str) -> bool:
     return PROGRESS.get(new, 0) >= PROGRESS.get(current, 0)
 
 
+# A status's short name, for filters and tables; Twilio's own word is shown beside it in code.
+STATUS_NAME = {
+    "accepted": _l("Accepted"),
+    "scheduled": _l("Scheduled"),
+    "queued": _l("Queued"),
+    "sending": _l("Sending"),
+    "sent": _l("Sent"),
+    "receiving": _l("Receiving"),
+    "received": _l("Received"),
+    "delivered": _l("Delivered"),
+    "read": _l("Read"),
+    "undelivered": _l("Undelivered"),
+    "failed": _l("Failed"),
+    "canceled": _l("Canceled"),
+    "partially_delivered": _l("Partially delivered"),
+}
+
+
 MESSAGE_STATUS = {
     "accepted": _l("accepted: Twilio is choosing a sender from the Messaging Service"),
     "scheduled": _l("scheduled"),

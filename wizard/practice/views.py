@@ -30,6 +30,7 @@ from wizard.providers.twilio.simulator import (
     TRIAL_SERVICE,
     UNDELIVERABLE_NUMBER,
 )
+from wizard.shell.i18n import as_typed, translated_with
 from wizard.shell.pages import is_htmx, public, redirect_to, render, safe_return
 
 bp = Blueprint("practice", __name__, url_prefix="/practice", cli_group=None)
@@ -160,10 +161,11 @@ def inbound():
 
 def _flash_result(result: InboundResult):
     if 200 <= result.status < 300:
-        flash(_("“%(body)s” from %(sender)s reached the inbound webhook of %(number)s.", body=result.body,
-                sender=result.from_number, number=result.to_number), "success")
+        flash(translated_with(_("“%(body)s” from %(sender)s reached the inbound webhook of %(number)s."),
+                              body=as_typed(result.body), sender=result.from_number, number=result.to_number),
+              "success")
         if result.reply:
-            flash(_("Our reply: %(reply)s", reply=result.reply), "success")
+            flash(translated_with(_("Our reply: %(reply)s"), reply=as_typed(result.reply)), "success")
     else:
         flash(_("The inbound webhook answered %(status)s: the message was not stored.", status=result.status),
               "error")

@@ -9,6 +9,7 @@ from wizard.core.editing import EditConflict, saved_meanwhile, update_unchanged
 from wizard.core.ids import row_id
 from wizard.core.models import Sandbox
 from wizard.sandboxes.forms import PracticeSandboxForm
+from wizard.shell.i18n import joined
 from wizard.shell.pages import is_htmx, redirect_to, render, safe_return
 
 bp = Blueprint("sandboxes", __name__, url_prefix="/sandboxes")
@@ -123,7 +124,7 @@ def delete(sandbox_id):
     refusal = None
     if used_by:
         refusal = _("Sandbox %(name)s is in use and cannot be deleted. Used by: %(users)s.",
-                    name=sandbox.name, users=", ".join(used_by))
+                    name=sandbox.name, users=joined(used_by))
     elif Sandbox.select().count() <= 1:
         refusal = _("Sandbox %(name)s is the only one; keep at least one sandbox.", name=sandbox.name)
     if request.method == "GET":

@@ -1,6 +1,7 @@
 """Two languages: English and Traditional Chinese, from Accept-Language or the header switch."""
 from flask import Blueprint, g, request
-from flask_babel import Babel
+from flask_babel import Babel, gettext
+from markupsafe import Markup
 
 from wizard.core.models import User
 from wizard.shell.pages import public, redirect_to, safe_return
@@ -39,8 +40,27 @@ def select_locale() -> str:
     return _from_accept_language()
 
 
+def joined(items) -> str:
+    """Items as a list in a sentence of the reader's language: "a, b" in English, "a、b" in Chinese."""
+    return gettext(", ").join(str(item) for item in items)
+
+
+def as_typed(text: str) -> Markup:
+    """Text in whatever language it was written (a message, a reply), marked so that neither a
+    browser's translator nor a reader of the page's language takes it for the page's own words."""
+    return Markup('<span translate="no">{}</span>').format(text)
+
+
+def translated_with(translation: str, **values) -> Markup:
+    """A translation, `_("... %(name)s ...")` called without values, filled with values that may be
+    markup (as_typed); the others are escaped."""
+    return Markup(translation) % values
+
+
 def init_app(app):
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
+    app.add_template_filter(joined)  # {{ names | joined }}
+    app.add_template_global(as_typed)  # {{ _("Our reply: %(reply)s", reply=as_typed(reply)) }}
 
     @app.context_processor
     def languages():

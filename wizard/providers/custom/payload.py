@@ -18,6 +18,7 @@ from wizard.providers.custom.settings import (
     ProviderError,
 )
 from wizard.providers.custom.shape import PLACEHOLDER
+from wizard.shell.i18n import joined
 
 
 @dataclass
@@ -148,11 +149,11 @@ def check_template(template: str, payload_format: str) -> TemplateCheck:
     if missing:
         errors.append(ngettext("%(placeholders)s is missing: put it where the provider expects that value.",
                                "%(placeholders)s are missing: put each where the provider expects that value.",
-                               len(missing), placeholders=", ".join(map(placeholder, missing))))
+                               len(missing), placeholders=joined(map(placeholder, missing))))
     unknown = [name for name in used if name not in REQUIRED_PLACEHOLDERS + OPTIONAL_PLACEHOLDERS]
     warnings = [ngettext("%(placeholders)s is not a value the platform fills in: it is sent empty.",
                          "%(placeholders)s are not values the platform fills in: they are sent empty.",
-                         len(unknown), placeholders=", ".join(map(placeholder, unknown)))] if unknown else []
+                         len(unknown), placeholders=joined(map(placeholder, unknown)))] if unknown else []
     return TemplateCheck(errors, warnings)
 
 
