@@ -38,7 +38,7 @@ def test_choosing_rcs_brings_the_rcs_credentials_and_their_number(signed_in, twi
     assert option_values(fragment, "credential") == ["", str(rcs)]
     assert selected_option(fragment, "credential") == (str(rcs), "Twilio RCS")  # the only one that can
     assert option_values(fragment, "sender_number") == [RCS_NUMBER]
-    assert 'name="choices_for" type="hidden" value="rcs:%d"' % rcs in fragment
+    assert f'name="choices_for" type="hidden" value="rcs:{rcs}"' in fragment
     assert field_error(fragment, "credential") is None and field_error(fragment, "sender_number") is None
     assert "no number in sandbox" not in fragment and "cannot send" not in fragment
 

@@ -18,8 +18,8 @@ def test_rcs_without_a_twilio_credential_leads_to_the_sms_setup_and_back(signed_
     token = base.rsplit("/", 1)[1]
     page = html.unescape(text(signed_in.get(f"{base}/register")))
     assert NEEDED in page
-    assert re.search(r'<form method="post" action="/setup/sms">.*?name="return_to" value="%s".*?'
-                     r'Start “Set up Twilio SMS/MMS”</button>' % token, page, re.S)
+    assert re.search(rf'<form method="post" action="/setup/sms">.*?name="return_to" value="{token}".*?'
+                     r'Start “Set up Twilio SMS/MMS”</button>', page, re.S)
 
     first = walk_to(signed_in, fake_twilio, upto="review", return_to=token)
     page = html.unescape(text(signed_in.get(step_url(first, "numbers"))))
@@ -32,7 +32,7 @@ def test_rcs_without_a_twilio_credential_leads_to_the_sms_setup_and_back(signed_
     assert NEEDED not in page
     with in_app():
         created = ApiCredential.get(ApiCredential.name == "Twilio prod")
-    assert re.search(r'<option selected value="%d">Twilio prod</option>' % created.id, page)
+    assert f'<option selected value="{created.id}">Twilio prod</option>' in page
 
 
 def test_an_sms_setup_started_alone_ends_on_its_own_page(signed_in, fake_twilio):

@@ -11,13 +11,13 @@ from wizard.channels.forms import CHANNELS, SMS_TYPES, ChannelConfigurationForm
 from wizard.core import audit
 from wizard.core.context import current_sandbox
 from wizard.core.db import database
-from wizard.core.ids import id_or_none
 from wizard.core.editing import (
     EditConflict,
     check_unchanged,
     saved_meanwhile,
     update_unchanged,
 )
+from wizard.core.ids import id_or_none
 from wizard.core.models import ApiCredential, ChannelConfiguration
 from wizard.providers.twilio.checks import verify_credential
 from wizard.shell.field_check import check_field, checked_field, field_to_check
