@@ -80,3 +80,27 @@ def test_the_rcs_setup_ends_on_a_summary_of_what_it_created(signed_in, app, fake
                                           credential=twilio, sandbox=configuration.sandbox_id,
                                           sender_number="+14155550101", execution_field="mobilePhone.number")
     assert signed_in.get(f"/setup/rcs/done/{sms.id}").status_code == 404
+
+
+def payload_help(page: str) -> str:
+    return html.unescape(re.search(r'id="payload_template-help" class="help">([^<]*)<', page).group(1))
+
+
+def test_the_payload_help_matches_the_twilio_rcs_preset(signed_in, app, fake_twilio):
+    """Item 10: the preset has no {{fromNumber}} (MessagingServiceSid picks the sender): the help says so."""
+    twilio = make_credential(app, fake_twilio, name="Twilio prod")
+    base = start_rcs(signed_in)
+    signed_in.get(f"{base}/register")
+    signed_in.post(f"{base}/register", {"twilio_credential": str(twilio), **RCS_CONSOLE})
+    signed_in.post(f"{base}/webhook", {})
+    blank = text(signed_in.get(f"{base}/credential"))
+    assert payload_help(blank) == ("Must contain {{fromNumber}}, {{toNumber}} and {{message}}; other "
+                                   "{{placeholders}} are allowed.")
+    page = text(signed_in.post(f"{base}/credential", {"action": "preset"}))
+    assert payload_help(page) == ("Must contain {{toNumber}} and {{message}}; other {{placeholders}} are allowed. "
+                                  "{{fromNumber}} is not needed: MessagingServiceSid carries it.")
+    # The field's own check answers with the help for what is typed now.
+    response = signed_in.post(f"{base}/credential?_field=payload_template", {
+        "payload_format": "form", "payload_template": "To={{toNumber}}&Body={{message}}"}, htmx=True)
+    assert payload_help(text(response)) == ("Must contain {{fromNumber}}, {{toNumber}} and {{message}}; other "
+                                            "{{placeholders}} are allowed.")
