@@ -33,6 +33,9 @@ def walk_to(client, fake, upto: str, name="Twilio prod", **form) -> str:
     return first
 
 
+# The RCS step's console checklist as a browser shows it.
+RCS_CONSOLE_LABELS = ("Create the RCS sender", "Test it on devices", "Submit it for carrier approval", "Get approved",
+                      "Add the RCS sender to the Messaging Service's sender pool")
 RCS_CONSOLE = {name: "y" for name in ("sender_created", "sender_tested", "sender_submitted", "sender_approved",
                                   "sender_in_pool")}
 
