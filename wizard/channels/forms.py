@@ -159,14 +159,13 @@ class ChannelConfigurationForm(ChoosesCredential, ChannelFieldsForm):
 
     def follow_channel(self):
         """The credential follows the channel: one that can't carry it is let go, and the only one
-        that can is chosen; the sender number follows the credential."""
+        that can is chosen (its number is then the only sender number offered)."""
         chosen = self.chosen_credential
         if chosen is not None and chosen.vendor not in self.channel_vendors:
             self.credential.data = ""
         if not self.credential.data and len(self.numbers) == 1:
             self.credential.data = str(next(iter(self.numbers)))
         self.offer_credentials(self.sandbox)
-        self.follow_credential()
 
     def follow_credential(self):
         """The sender number is the chosen credential's number here: there is nothing else to choose."""
@@ -181,6 +180,7 @@ class ChannelConfigurationForm(ChoosesCredential, ChannelFieldsForm):
         channel, _, credential = self.choices_for.data.partition(":")
         if channel != self.channel.data:
             self.follow_channel()
+            self.follow_credential()
             return True
         if credential != (self.credential.data or ""):
             self.follow_credential()
