@@ -161,7 +161,7 @@ def test_the_whole_practice_walk(page, app, fake_twilio, language):
     next_step(page)
     page.get_by_role("button", name=t("Submit")).click()
     expect(page.locator("main")).to_contain_text("RCS_Demo")
-    expect(page.locator("#channel-status")).to_contain_text(t("Active"))
+    expect(page.locator("#rcs-created")).to_contain_text(t("Active"))  # the RCS summary (issue 12 item 9)
 
     assert fake_twilio.requests == []  # nothing left the process
 

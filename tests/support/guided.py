@@ -2,9 +2,10 @@
 from tests.support.html import text
 
 
-def start(client) -> str:
+def start(client, **form) -> str:
+    """Start the SMS flow (`form`: e.g. return_to, the token of the run that waits for it)."""
     client.get("/setup")
-    response = client.post("/setup/sms")
+    response = client.post("/setup/sms", form)
     assert response.status_code == 303
     return response.headers["Location"]  # the first step's URL
 
@@ -13,9 +14,9 @@ def step_url(first_url: str, step: str) -> str:
     return first_url.rsplit("/", 1)[0] + "/" + step
 
 
-def walk_to(client, fake, upto: str, name="Twilio prod") -> str:
+def walk_to(client, fake, upto: str, name="Twilio prod", **form) -> str:
     """Go through the steps before `upto` with good input; return the first step's URL."""
-    first = start(client)
+    first = start(client, **form)
     client.get(first)
     steps = {
         "credential": {"vendor": "twilio", "name": name},
@@ -32,6 +33,9 @@ def walk_to(client, fake, upto: str, name="Twilio prod") -> str:
     return first
 
 
+# The RCS step's console checklist as a browser shows it.
+RCS_CONSOLE_LABELS = ("Create the RCS sender", "Test it on devices", "Submit it for carrier approval", "Get approved",
+                      "Add the RCS sender to the Messaging Service's sender pool")
 RCS_CONSOLE = {name: "y" for name in ("sender_created", "sender_tested", "sender_submitted", "sender_approved",
                                   "sender_in_pool")}
 

@@ -7,7 +7,7 @@ import pytest
 
 from tests.support.channels import form_data
 from tests.support.factories import make_channel_configuration, make_credential
-from tests.support.html import field_error, text
+from tests.support.html import field_error, option_values, selected_option, text
 from wizard.core.db import database
 from wizard.core.models import ApiCredential, AuditEntry, ChannelConfiguration, Sandbox
 
@@ -30,19 +30,6 @@ def audit_of(app, configuration_id=None):
         if configuration_id is not None:
             query = query.where(AuditEntry.object_id == configuration_id)
         return list(query.order_by(AuditEntry.id))
-
-
-def selected_option(html, select_id):
-    """(value, label) of the selected option of a select; a select without one shows its first."""
-    select = re.search(rf'<select[^>]*id="{select_id}"[^>]*>(.*?)</select>', html, re.S).group(1)
-    options = re.findall(r'<option([^>]*)value="([^"]*)"([^>]*)>([^<]*)</option>', select)
-    chosen = [o for o in options if "selected" in o[0] + o[2]] or options[:1]
-    return chosen[0][1], chosen[0][3]
-
-
-def option_values(html, select_id):
-    select = re.search(rf'<select[^>]*id="{select_id}"[^>]*>(.*?)</select>', html, re.S).group(1)
-    return re.findall(r'value="([^"]*)"', select)
 
 
 def switch_to(client, app, sandbox_name):

@@ -132,6 +132,9 @@ class ChannelConfigurationForm(ChoosesCredential, ChannelFieldsForm):
                           default="sms", validate_choice=False)
     credential = SelectField(_l("API credential"), validate_choice=False)
     sender_number = SelectField(_l("Sender number"), validate_choice=False)
+    # "channel:credential" the page offered its credentials and sender number for. A browser that
+    # changed either without JavaScript posts choices made from lists for other values.
+    choices_for = HiddenField()
 
     def __init__(self, *args, sandbox, configuration_id=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -142,8 +145,52 @@ class ChannelConfigurationForm(ChoosesCredential, ChannelFieldsForm):
         self.sender_number.description = gettext("The API credential's incoming number in sandbox %(sandbox)s.",
                                                  sandbox=sandbox.name)
         # The credentials this sandbox can send through: a number here, and a vendor that fits.
-        self.numbers = credentials_with_a_number(sandbox, CHANNELS.get(self.channel.data, CHANNELS["sms"])["vendors"])
+        self.numbers = credentials_with_a_number(sandbox, self.channel_vendors)
         self.offer_credentials(sandbox)
+
+    @property
+    def channel_vendors(self) -> tuple:
+        return CHANNELS.get(self.channel.data, CHANNELS["sms"])["vendors"]
+
+    @property
+    def offered_for(self) -> str:
+        """What the credential list and sender number are offered for now (the next choices_for)."""
+        return f"{self.channel.data or ''}:{self.credential.data or ''}"
+
+    def follow_channel(self):
+        """The credential follows the channel: one that can't carry it is let go, and the only one
+        that can is chosen (its number is then the only sender number offered)."""
+        chosen = self.chosen_credential
+        if chosen is not None and chosen.vendor not in self.channel_vendors:
+            self.credential.data = ""
+        if not self.credential.data and len(self.numbers) == 1:
+            self.credential.data = str(next(iter(self.numbers)))
+        self.offer_credentials(self.sandbox)
+
+    def follow_credential(self):
+        """The sender number is the chosen credential's number here: there is nothing else to choose."""
+        self.sender_number.data = self.number_here() or ""
+
+    def follow_changes(self) -> bool:
+        """A posted form whose lists were offered for another channel or credential (JavaScript off):
+        the dependent fields follow what is typed now. True when the channel changed, so the
+        credential list the admin chose from was another channel's."""
+        if not self.choices_for.data:
+            return False  # not from our page: validated as posted
+        channel, _, credential = self.choices_for.data.partition(":")
+        if channel != self.channel.data:
+            self.follow_channel()
+            self.follow_credential()
+            return True
+        if credential != (self.credential.data or ""):
+            self.follow_credential()
+        return False
+
+    def unusable_label(self, chosen, sandbox) -> str:
+        if chosen.vendor not in self.channel_vendors:
+            return gettext("%(name)s (cannot send %(channel)s)", name=chosen.name,
+                           channel=CHANNELS.get(self.channel.data, CHANNELS["sms"])["label"])
+        return super().unusable_label(chosen, sandbox)
 
     def validate_channel(self, field):
         if field.data not in CHANNELS:

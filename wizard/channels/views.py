@@ -17,6 +17,7 @@ from wizard.core.editing import (
     saved_meanwhile,
     update_unchanged,
 )
+from wizard.core.ids import id_or_none
 from wizard.core.models import ApiCredential, ChannelConfiguration
 from wizard.providers.twilio.checks import verify_credential
 from wizard.shell.field_check import check_field, checked_field, field_to_check
@@ -86,17 +87,22 @@ def index():
 
 
 def _form_from_the_address(sandbox, configuration=None) -> ChannelConfigurationForm:
-    """The form as a GET opens it: `?credential=` chooses the credential (and so the sender number)."""
+    """The form as a GET opens it: `?credential=` chooses the credential (and so the sender number),
+    `?channel=` the channel; a credential given alone brings the channel it can carry."""
     data = _initial(configuration) if configuration else {}
-    chosen = request.args.get("credential")
+    chosen, channel = request.args.get("credential"), request.args.get("channel")
     if chosen is not None:
         data["credential"] = chosen
+        credential = ApiCredential.get_or_none(ApiCredential.id == id_or_none(chosen))
+        if channel is None and credential is not None:
+            channel = next((key for key, c in CHANNELS.items() if credential.vendor in c["vendors"]), None)
+    if channel is not None:
+        data["channel"] = channel
     form = ChannelConfigurationForm(sandbox=sandbox, configuration_id=configuration and configuration.id, data=data)
     if chosen is not None:
         _check_only(form, "credential")  # say at once why a credential given in the link can't be used
-    elif configuration is None and len(form.numbers) == 1:
-        # The one credential this sandbox can send through: nothing to choose.
-        form = ChannelConfigurationForm(sandbox=sandbox, data={"credential": str(next(iter(form.numbers)))})
+    elif configuration is None:
+        form.follow_channel()  # the one credential this sandbox can send through: nothing to choose
     return form
 
 
@@ -119,12 +125,29 @@ def _one_field(form, configuration):
     """One field, checked as the form stands; nothing is saved or asked of Twilio.
 
     A POST checks the field the admin just left; a GET brings the credential field with the
-    chosen credential's sender number (its check ran as the form was opened).
+    chosen credential's sender number (its check ran as the form was opened). The channel
+    brings the credentials that can carry it, and their errors wait for a save.
     """
     name, status = check_field(form, FIELDS if request.method == "POST" else ("credential",))
     action_url = (url_for("channels.detail", configuration_id=configuration.id) if configuration
                   else url_for("channels.new"))
-    return checked_field(form, name, status, action_url, group="channel credential" if name == "credential" else None)
+    groups = {"credential": "channel credential", "channel": "channel"}
+    if name == "channel":
+        form.credential.errors, form.sender_number.errors = [], []
+    return checked_field(form, name, status, action_url, group=groups.get(name))
+
+
+def _choices_followed(form, configuration, channel_changed: bool):
+    """With JavaScript off, "Update choices", or a save whose credential list was another channel's:
+    the form again, its lists following what is typed, and nothing saved."""
+    if request.form.get("action") == "choices":
+        return _page(form, configuration)
+    if channel_changed:
+        notice = _("The API credentials offered now are those that can send %(channel)s. Check the API "
+                   "credential and the sender number, then save again.",
+                   channel=CHANNELS.get(form.channel.data, CHANNELS["sms"])["label"])
+        return _page(form, configuration, status=422, notice=notice)
+    return None
 
 
 def _outcome(action: str, credential: ApiCredential) -> tuple[str, str | None]:
@@ -206,8 +229,12 @@ def new():
         form = _form_from_the_address(sandbox)
         return _one_field(form, None) if field_to_check() else _page(form, None)
     form = ChannelConfigurationForm(sandbox=sandbox)
+    channel_changed = form.follow_changes()
     if field_to_check():
         return _one_field(form, None)
+    followed = _choices_followed(form, None, channel_changed)
+    if followed is not None:
+        return followed
     if form.validate_on_submit():
         action = request.form.get("action", "draft")
         try:
@@ -226,8 +253,12 @@ def detail(configuration_id):
         form = _form_from_the_address(sandbox, configuration)
         return _one_field(form, configuration) if field_to_check() else _page(form, configuration)
     form = ChannelConfigurationForm(sandbox=sandbox, configuration_id=configuration.id)
+    channel_changed = form.follow_changes()
     if field_to_check():
         return _one_field(form, configuration)
+    followed = _choices_followed(form, configuration, channel_changed)
+    if followed is not None:
+        return followed
     if form.validate_on_submit():
         action = request.form.get("action", "draft")
         try:

@@ -4,6 +4,7 @@ Nothing secret has a default that ships: SECRET_KEY and ENCRYPTION_KEYS are eith
 given in the environment or generated once and kept in the instance folder."""
 import os
 import secrets
+import ssl
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -25,6 +26,25 @@ def _whole_number(environ, name: str, default: int, meaning: str) -> int:
         return int(environ.get(name, str(default)))
     except ValueError:
         raise SystemExit(f"{name} must be a whole number ({meaning}).") from None
+
+
+def _ca_bundle(environ) -> str:
+    """PROVIDER_CA_BUNDLE: a PEM file of CA certificates, checked now so that a wrong path stops the
+    start rather than every provider request; empty when unset."""
+    path = environ.get("PROVIDER_CA_BUNDLE", "")
+    if not path:
+        return ""
+    fix = "Set it to a PEM file of CA certificates, or unset it."
+    try:
+        with open(path, "rb") as file:
+            pem = file.read()
+    except OSError as error:
+        raise SystemExit(f"PROVIDER_CA_BUNDLE names {path}, which can't be read: {error.strerror}. {fix}") from None
+    try:
+        ssl.create_default_context(cadata=pem.decode("ascii"))
+    except (ssl.SSLError, UnicodeDecodeError, ValueError):
+        raise SystemExit(f"PROVIDER_CA_BUNDLE names {path}, which holds no PEM CA certificate. {fix}") from None
+    return path
 
 
 # The largest request body read: far above the largest form (a 64 KB payload template with an
@@ -56,6 +76,8 @@ def from_environment(instance_path: str, given: dict | None = None, environ=os.e
         "TWILIO_BASE_URL": environ.get("TWILIO_BASE_URL", "").rstrip("/"),
         # Custom provider URLs may point at private or loopback addresses only when this is 1.
         "ALLOW_PRIVATE_PROVIDER_URLS": environ.get("ALLOW_PRIVATE_PROVIDER_URLS", "") == "1",
+        # The CAs trusted for custom-provider (and their OAuth token) requests; empty: the usual ones.
+        "PROVIDER_CA_BUNDLE": _ca_bundle(environ),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": public_base_url.startswith("https://"),

@@ -30,7 +30,7 @@ from wizard.providers.custom.auth import (
 )
 from wizard.providers.custom.destinations import moved_secrets, moved_urls
 from wizard.providers.custom.headers import MAX_HEADER_ROWS, check_headers
-from wizard.providers.custom.payload import check_template
+from wizard.providers.custom.payload import check_template, payload_help
 from wizard.providers.custom.settings import (
     CONTENT_TYPES,
     PAYLOAD_FORMATS,
@@ -115,8 +115,6 @@ class CustomCredentialForm(_ProviderForm, metaclass=_AuthFieldsMeta):
                                  default="json", validate_choice=False)
     payload_template = TextAreaField(
         _l("Provider payload"), filters=[one_kind_of_newline],
-        description=_l("Must contain {{fromNumber}}, {{toNumber}} and {{message}}; other {{placeholders}} are "
-                       "allowed."),
         render_kw={"rows": 6, "spellcheck": "false", "class": "code"})
 
     def __init__(self, *args, stored_secrets=frozenset(), stored_urls: Mapping | None = None,
@@ -130,6 +128,8 @@ class CustomCredentialForm(_ProviderForm, metaclass=_AuthFieldsMeta):
         self.stored_urls = stored_urls or {}
         self.allow_private = allow_private
         self.warnings: list[str] = []
+        # The help follows what is typed: a Twilio field may carry a placeholder's value.
+        self.payload_template.description = payload_help(self.payload_template.data, self.payload_format.data)
 
     @property
     def chosen_auth(self):

@@ -23,6 +23,17 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class Needs:
+    """What a step can't go on without and another flow makes (RCS needs a Twilio credential):
+    while it is missing, the step says so and offers to start that flow, which comes back to
+    this run when it finishes."""
+
+    met: Callable[["Run"], bool]
+    flow: str  # the name of the flow that makes it
+    message: str
+
+
+@dataclass(frozen=True)
 class Step:
     name: str  # the step's slug in its URL
     title: str
@@ -39,6 +50,11 @@ class Step:
     actions: dict = field(default_factory=dict)
     # A choice that leaves this flow for another page (e.g. vendor Custom): handler(run, values) -> URL or None.
     branch: Callable[["Run", dict], str | None] | None = None
+    needs: Needs | None = None  # what must exist first, and the flow that makes it
+
+    def missing(self, run: "Run") -> Needs | None:
+        """What the step needs and the run doesn't have yet, or None."""
+        return self.needs if self.needs and not self.needs.met(run) else None
 
 
 @dataclass(frozen=True)
@@ -77,10 +93,14 @@ class Run:
         self.draft.setdefault("errors", {})
 
     @classmethod
-    def start(cls, flow: Flow, user, sandbox) -> "Run":
-        """A new run for the sandbox it is started in: its live checks reach what that sandbox reaches."""
+    def start(cls, flow: Flow, user, sandbox, returns_to: "Run | None" = None) -> "Run":
+        """A new run for the sandbox it is started in: its live checks reach what that sandbox reaches.
+        `returns_to`: the run that waits for this one (a step's Needs) and is resumed when it finishes."""
         row = GuidedRun(token=secrets.token_urlsafe(16)[:22], flow=flow.name, user=user, step=flow.steps[0].name)
-        row.data = {"sandbox_id": sandbox.id}
+        data = {"sandbox_id": sandbox.id}
+        if returns_to is not None:
+            data["returns_to"] = {"flow": returns_to.flow.name, "token": returns_to.token}
+        row.data = data
         row.save()
         return cls(row, flow)
 
@@ -92,6 +112,12 @@ class Run:
     def sandbox_id(self) -> int | None:
         """The sandbox the run was started in (None for runs started before it was kept)."""
         return self.draft.get("sandbox_id")
+
+    @property
+    def returns_to(self) -> tuple[str, str] | None:
+        """(flow name, token) of the run waiting for this one to finish, if any."""
+        waiting = self.draft.get("returns_to")
+        return (waiting["flow"], waiting["token"]) if waiting else None
 
     @property
     def token(self) -> str:

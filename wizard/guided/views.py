@@ -13,10 +13,11 @@ from flask_babel import gettext as _
 
 from wizard.core.context import current_sandbox
 from wizard.core.db import write_transaction
-from wizard.core.models import ApiCredential, GuidedRun
+from wizard.core.models import ApiCredential, ChannelConfiguration, GuidedRun
 from wizard.credentials.verify_views import test_message_context
 from wizard.guided.engine import CheckResult, Run, Step, submitted
 from wizard.guided.flows import FLOWS
+from wizard.guided.flows.rcs import rcs_summary
 from wizard.messaging.receiver_urls import reachability_warning, webhook_urls
 from wizard.messaging.store import waiting_state
 from wizard.providers.twilio.checks import CheckFailed
@@ -35,15 +36,28 @@ def index():
 
 @bp.route("/<flow_name>", methods=["POST"])
 def start(flow_name):
+    """Start a run; `return_to` (a run's token) is the run that waits for this one, from a step's Needs."""
     flow = FLOWS.get(flow_name) or abort(404)
-    run = Run.start(flow, g.user, current_sandbox())
+    waiting = _own_run(request.form.get("return_to", ""))
+    run = Run.start(flow, g.user, current_sandbox(), returns_to=waiting)
     return redirect_to(url_for("guided.step", flow_name=flow.name, token=run.token, step_name=flow.steps[0].name))
+
+
+def _own_run(token: str, flow_name: str | None = None) -> Run | None:
+    """The signed-in admin's unfinished run with this token (of this flow), or None."""
+    row = GuidedRun.get_or_none(GuidedRun.token == token[:64], GuidedRun.user == g.user.id,
+                                GuidedRun.flow.in_([flow_name] if flow_name else list(FLOWS)))
+    return Run(row, FLOWS[row.flow]) if row else None
 
 
 def _run(flow_name: str, token: str) -> Run:
     flow = FLOWS.get(flow_name) or abort(404)
-    row = GuidedRun.get_or_none(GuidedRun.token == token, GuidedRun.flow == flow.name, GuidedRun.user == g.user.id)
-    return Run(row, flow) if row else abort(404)
+    return _own_run(token, flow.name) or abort(404)
+
+
+def _waiting_run(run: Run) -> Run | None:
+    """The run that waits for `run` to finish, if it is still there."""
+    return _own_run(run.returns_to[1], run.returns_to[0]) if run.returns_to else None
 
 
 def _step_url(run: Run, step: Step | None) -> str:
@@ -54,9 +68,13 @@ def _step_url(run: Run, step: Step | None) -> str:
 
 def _show(run: Run, step: Step, form, status=200, form_error=None, retry=False, result=None, **extra):
     context = {**(step.context(run) if step.context else {}), **extra}  # what an action found wins
+    missing = step.missing(run)
+    waiting = _waiting_run(run)
     return render(
         "guided/step.html", step.template, status=status, run=run, flow=run.flow, step=step, form=form,
-        form_error=form_error, retry=retry, result=result, step_url=_step_url(run, step), **context,
+        form_error=form_error, retry=retry, result=result, step_url=_step_url(run, step),
+        missing=missing, missing_flow=FLOWS[missing.flow] if missing else None,
+        waiting_flow=waiting.flow if waiting else None, **context,
     )
 
 
@@ -144,6 +162,11 @@ def review(flow_name, token):
         target = run.flow.finish(run)
         run.discard()
     current_app.logger.info("guided run %s of flow %s finished", run.token, run.flow.name)
+    waiting = _waiting_run(run)
+    if waiting is not None:  # the run that needed this one goes on where it was left
+        flash(_("“%(finished)s” is finished. You are back in “%(flow)s”, where you left it.",
+                finished=run.flow.title, flow=waiting.flow.title), "success")
+        return redirect_to(_step_url(waiting, waiting.first_open_step()))
     return redirect_to(target)
 
 
@@ -163,3 +186,12 @@ def sms_done(credential_id):
     numbers = list(credential.numbers)
     return render("guided/sms_done.html", numbers=numbers, urls={n.id: webhook_urls(n) for n in numbers},
                   warning=reachability_warning(), **test_message_context(credential), **waiting_state(credential.id))
+
+
+@bp.route("/rcs/done/<int:configuration_id>")
+def rcs_done(configuration_id):
+    """The RCS setup's summary: what it created, with links, and what to do next."""
+    configuration = ChannelConfiguration.get_or_none(ChannelConfiguration.id == configuration_id)
+    if configuration is None or configuration.channel != "rcs":
+        abort(404)
+    return render("guided/rcs_done.html", **rcs_summary(configuration))

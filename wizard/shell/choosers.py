@@ -31,12 +31,14 @@ class ChoosesCredential:
         chosen = self.chosen_credential
         if chosen is not None and chosen.id not in self.numbers:
             # Kept in the list so that its error beside the field makes sense.
-            self.credential.choices.append(
-                SelectChoice(str(chosen.id), gettext("%(name)s (no number in sandbox %(sandbox)s)",
-                                                     name=chosen.name, sandbox=sandbox.name)))
+            self.credential.choices.append(SelectChoice(str(chosen.id), self.unusable_label(chosen, sandbox)))
         number = self.number_here()
         self.sender_number.choices = ([SelectChoice(number, phone_label(number))] if number
                                       else [SelectChoice("", _l("Choose an API credential first"))])
+
+    def unusable_label(self, chosen, sandbox) -> str:
+        """The label of a chosen credential this form can't use."""
+        return gettext("%(name)s (no number in sandbox %(sandbox)s)", name=chosen.name, sandbox=sandbox.name)
 
     def number_here(self) -> str | None:
         """The chosen credential's number in this sandbox, when it can be used here."""

@@ -25,7 +25,7 @@ from wizard.credentials.custom_forms import (
     CustomCredentialForm,
     custom_credential_data,
 )
-from wizard.guided.engine import CheckResult, Flow, Run, Step, submitted
+from wizard.guided.engine import CheckResult, Flow, Needs, Run, Step, submitted
 from wizard.messaging.receiver_urls import reachability_warning, webhook_urls
 from wizard.messaging.store import waiting_state
 from wizard.providers import transport
@@ -87,6 +87,8 @@ def rcs_registration_form(run: Run):
                 raise ValidationError(_l("Choose the Twilio API credential whose account will send RCS."))
 
     credentials = _twilio_credentials_here()
+    if not run.get_step_data("register") and len(credentials) == 1:  # e.g. just made by the SMS setup
+        run.set_step_data("register", {"twilio_credential": str(credentials[0].id)})
     for name, label, _where in RCS_CONSOLE_ITEMS:
         setattr(RcsRegistrationForm, name, BooleanField(label))
     return RcsRegistrationForm
@@ -344,7 +346,27 @@ def create_rcs_setup(run: Run) -> str:
     audit.record("create", configuration, {
         "name": [None, configuration.name], "channel": [None, "rcs"], "credential": [None, credential.name],
         "status": [None, configuration.status]})
-    return url_for("channels.detail", configuration_id=configuration.id)
+    return url_for("guided.rcs_done", configuration_id=configuration.id)
+
+
+def rcs_summary(configuration: ChannelConfiguration) -> dict:
+    """What the RCS setup made, for its summary: the custom credential, the channel configuration,
+    and the Twilio number whose webhooks carry RCS replies and delivery updates."""
+    number = (CredentialNumber.select(CredentialNumber, ApiCredential).join(ApiCredential)
+              .where(CredentialNumber.sandbox == configuration.sandbox_id,
+                     CredentialNumber.phone_number == configuration.sender_number, ApiCredential.vendor == "twilio")
+              .first())
+    return {"configuration": configuration, "credential": configuration.credential, "number": number,
+            "urls": webhook_urls(number) if number else {}, "warning": reachability_warning(),
+            **(waiting_state(number.credential_id) if number else {"first_signed_event": None})}
+
+
+# Step 1 checks a Twilio credential: without one, the SMS/MMS setup makes it, then comes back.
+NEEDS_TWILIO = Needs(
+    met=lambda run: bool(_twilio_credentials_here()), flow="sms",
+    message=_l("RCS is sent through a Twilio account: this step needs a Twilio API credential with a number in "
+               "this sandbox, and there is none yet. Set up Twilio SMS/MMS first; when it is finished, you come "
+               "back here."))
 
 
 RCS = Flow(
@@ -355,7 +377,7 @@ RCS = Flow(
     steps=[
         Step("register", _l("Register for RCS at Twilio"), "guided/steps/rcs_register.html", rcs_registration_form,
              check=check_rcs_registration, context=rcs_registration_context,
-             actions={"check_live": run_rcs_checks},
+             actions={"check_live": run_rcs_checks}, needs=NEEDS_TWILIO,
              why=_l("RCS needs a paid Twilio account and a verified business sender that carriers approve, which "
                     "takes weeks. The usual surprise: without a phone number in the Messaging Service there is no "
                     "SMS fallback, and phones without RCS get nothing.")),

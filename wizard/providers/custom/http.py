@@ -13,6 +13,7 @@ from urllib.parse import quote_plus, urlencode, urlsplit
 
 import requests
 import urllib3
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 
 from wizard.core import json_text
@@ -120,8 +121,17 @@ def _problem(error: Exception, url: str, timeout: float, certificate_presented: 
             return _("The TLS connection to %(host)s failed: %(reason)s. If the provider requires a client "
                      "certificate, choose the auth type None (mutual TLS) and paste it with its key.",
                      host=host, reason=reason)
+        if "verify failed" in reason:  # the server's certificate: perhaps from a CA not trusted here
+            return _("The TLS connection to %(host)s failed: %(reason)s. If the provider's certificate comes from "
+                     "a private CA, the CA bundle named by the setting PROVIDER_CA_BUNDLE must include that CA.",
+                     host=host, reason=reason)
         return _("The TLS connection to %(host)s failed: %(reason)s", host=host, reason=reason)
     return _("%(host)s could not be reached: %(reason)s", host=host, reason=reason)
+
+
+def _trusted_cas() -> str | bool:
+    """requests' `verify` for provider requests: the PROVIDER_CA_BUNDLE file, else the usual CAs."""
+    return (has_app_context() and current_app.config.get("PROVIDER_CA_BUNDLE")) or True
 
 
 def _exchange(method: str, url: str, headers: list[tuple[str, str]], body: bytes, timeout: float,
@@ -138,7 +148,8 @@ def _exchange(method: str, url: str, headers: list[tuple[str, str]], body: bytes
         session.mount("http://", adapter)
         try:
             response = session.request(method, url, data=body, headers=dict(headers), timeout=timeout,
-                                       allow_redirects=False, stream=True, cert=cert_files, proxies=NO_PROXIES)
+                                       allow_redirects=False, stream=True, cert=cert_files, proxies=NO_PROXIES,
+                                       verify=_trusted_cas())
             with response:
                 content = response.raw.read(MAX_ANSWER + READ_BEYOND, decode_content=True)
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as error:

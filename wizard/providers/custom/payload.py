@@ -127,6 +127,19 @@ def _stood_in(template: str, payload_format: str) -> set[str]:
     return {name for name, field_name in STAND_INS.items() if fields.get(field_name, "").strip()}
 
 
+def payload_help(template: str, payload_format: str) -> str:
+    """The payload field's help for what is typed: the placeholders it must contain, less those a
+    Twilio field carries instead (the Twilio RCS preset has MessagingServiceSid, no {{fromNumber}})."""
+    stood_in = _stood_in(template or "", payload_format)
+    if not stood_in:
+        return _("Must contain {{fromNumber}}, {{toNumber}} and {{message}}; other {{placeholders}} are allowed.")
+    needed = [placeholder(name) for name in REQUIRED_PLACEHOLDERS if name not in stood_in]
+    carried = " ".join(_("%(placeholder)s is not needed: %(field)s carries it.", placeholder=placeholder(name),
+                         field=STAND_INS[name]) for name in REQUIRED_PLACEHOLDERS if name in stood_in)
+    return _("Must contain %(placeholders)s; other {{placeholders}} are allowed.",
+             placeholders=_(" and ").join(needed)) + " " + carried
+
+
 def check_template(template: str, payload_format: str) -> TemplateCheck:
     """Errors (the template can't be used) and warnings (it can, but something looks off)."""
     template = template or ""
