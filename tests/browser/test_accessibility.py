@@ -1,0 +1,43 @@
+"""In Chromium, with JavaScript on (htmx) and off: after a failed submit the keyboard focus is on
+the first field in error, whose error and help are tied to it. (axe-core itself runs on every
+page the browser tests visit with JavaScript: tests/support/browser.py, watch_with_axe.)"""
+from playwright.sync_api import expect
+
+from tests.support.browser import htmx_settled, sign_in_as_new_admin
+
+
+def focused_id(page) -> str:
+    return page.evaluate("() => document.activeElement && document.activeElement.id")
+
+
+def test_focus_moves_to_the_first_error_after_a_failed_submit(any_page, app):
+    page = any_page
+    # The email field asks for the focus when the page opens; after a failed submit, the first
+    # field in error has it.
+    page.goto("/first-run")
+    expect(page.locator("#email")).to_be_focused()
+    page.locator("#email").fill("trainer@example.com")
+    page.locator("#password").fill("short")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("#password-error")).to_be_visible()
+    expect(page.locator("#password")).to_be_focused()
+    assert page.locator("#password").get_attribute("aria-describedby").split() == ["password-error", "password-help"]
+    assert page.locator("#password").get_attribute("aria-invalid") == "true"
+
+    # Both fields wrong: the first one gets the focus.
+    page.locator("#email").fill("not an email")
+    page.locator("#password").fill("short")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("#email-error")).to_be_visible()
+    expect(page.locator("#email")).to_be_focused()
+
+
+def test_focus_moves_to_the_error_of_a_form_swapped_in_place(any_page, app):
+    page = any_page
+    sign_in_as_new_admin(page, app)
+    page.goto("/sandboxes")
+    htmx_settled(page)
+    page.locator("#sandboxes-section form button[type=submit]").click()
+    expect(page.locator("#name-error")).to_be_visible()
+    expect(page.locator("#name")).to_be_focused()
+    assert focused_id(page) == "name"
