@@ -1,21 +1,24 @@
 """In Chromium, with JavaScript on (htmx) and off: after a failed submit the keyboard focus is on
 the first field in error, whose error and help are tied to it. (axe-core itself runs on every
 page the browser tests visit with JavaScript: tests/support/browser.py, watch_with_axe.)"""
+import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import htmx_settled, sign_in_as_new_admin
+from tests.support.app import create_admin
+from tests.support.browser import choose_language, htmx_settled, sign_in
 
 
 def focused_id(page) -> str:
     return page.evaluate("() => document.activeElement && document.activeElement.id")
 
 
-def test_focus_moves_to_the_first_error_after_a_failed_submit(any_page, app):
+@pytest.mark.parametrize("language", ["en", "zh_Hant"])
+def test_focus_moves_to_the_first_error_after_a_failed_submit(any_page, app, language):
     page = any_page
-    # The email field asks for the focus when the page opens; after a failed submit, the first
-    # field in error has it.
+    # The email field asks for the focus when the page opens (autofocus); after a failed submit,
+    # the first field in error has it instead.
     page.goto("/first-run")
-    expect(page.locator("#email")).to_be_focused()
+    choose_language(page, language)
     page.locator("#email").fill("trainer@example.com")
     page.locator("#password").fill("short")
     page.locator("main form button[type=submit]").click()
@@ -32,9 +35,11 @@ def test_focus_moves_to_the_first_error_after_a_failed_submit(any_page, app):
     expect(page.locator("#email")).to_be_focused()
 
 
-def test_focus_moves_to_the_error_of_a_form_swapped_in_place(any_page, app):
+@pytest.mark.parametrize("language", ["en", "zh_Hant"])
+def test_focus_moves_to_the_error_of_a_form_swapped_in_place(any_page, app, language):
     page = any_page
-    sign_in_as_new_admin(page, app)
+    create_admin(app)
+    sign_in(page, language)
     page.goto("/sandboxes")
     htmx_settled(page)
     page.locator("#sandboxes-section form button[type=submit]").click()

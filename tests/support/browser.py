@@ -125,16 +125,22 @@ def htmx_settled(page):
         )
 
 
+def choose_language(page, language):
+    """Switch the page to `language` with the header's switch (nothing to do for English)."""
+    if language != "en":
+        htmx_settled(page)  # htmx listens for the switch's change from here on
+        page.locator("#language-switcher").select_option(language)
+        if not page.javascript:
+            page.locator("form[action='/language'] button").click()
+        expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
+
+
 def sign_in(page, language="en", email=None, password=None):
     """Sign in through the login page, first switching it to `language` (the header's switch)."""
     from playwright.sync_api import expect
 
     page.goto("/login")
-    if language != "en":
-        page.locator("#language-switcher").select_option(language)
-        if not page.javascript:
-            page.locator("form[action='/language'] button").click()
-        expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
+    choose_language(page, language)
     page.locator("#email").fill(email or ADMIN_EMAIL)
     page.locator("#password").fill(password or ADMIN_PASSWORD)
     page.locator("form[action^='/login'] button[type=submit]").click()
