@@ -2,8 +2,10 @@
 document.addEventListener("htmx:afterSwap", (event) => {
   // After a form comes back with errors, put focus on the first one; not after the
   // check of a single field, which would pull focus back from where the user went next.
-  const target = event.detail.target;
-  if (target.matches(".feedback, .field")) return;
+  // An outerHTML swap replaced the target: look in what took its place.
+  let target = event.detail.target;
+  if (!target.isConnected) target = target.id ? document.getElementById(target.id) : null;
+  if (!target || target.matches(".feedback, .field")) return;
   const invalid = target.querySelector("[aria-invalid='true']");
   if (invalid) invalid.focus();
 });

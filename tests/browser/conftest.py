@@ -4,7 +4,16 @@ import os
 
 import pytest
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, new_page
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, axe_violations, new_page
+
+
+def close_checked(context):
+    """Close the test's browser context; fail the test with the serious and critical axe-core
+    violations its JavaScript pages showed (tests/support/browser.py, watch_with_axe)."""
+    violations = axe_violations(context)
+    context.close()
+    if violations:
+        pytest.fail("axe-core found serious or critical violations:\n" + "\n".join(violations), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +33,7 @@ def page(chromium, live_server):
     context, page = new_page(chromium, live_server, javascript=True)
     page.javascript = True
     yield page
-    context.close()
+    close_checked(context)
 
 
 @pytest.fixture
@@ -32,7 +41,7 @@ def page_without_js(chromium, live_server):
     context, page = new_page(chromium, live_server, javascript=False)
     page.javascript = False
     yield page
-    context.close()
+    close_checked(context)
 
 
 @pytest.fixture(params=[True, False], ids=["js", "nojs"])
@@ -41,4 +50,4 @@ def any_page(request, chromium, live_server):
     context, page = new_page(chromium, live_server, javascript=request.param)
     page.javascript = request.param
     yield page
-    context.close()
+    close_checked(context)

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.support.app import create_admin
 from tests.support.browser import assert_not_reloaded, htmx_settled, mark_page, sign_in
-from tests.support.factories import make_credential
+from tests.support.factories import long_name, make_credential, make_long_named_practice
 from wizard.core.db import database
 from wizard.core.models import CredentialNumber, Sandbox
 from wizard.providers import transport as practice
@@ -267,3 +267,68 @@ def test_presenter_mode_fits_1280x720_and_shows_the_keyboard_focus(page, app, fa
     assert focus_by_keyboard(page, "a[href$='/reset']", limit=120)
     assert outline_of(page) != "none"
     assert fake_twilio.requests == []
+
+
+# What scrolls sideways, and the header's labels and Copy buttons as a projector shows them.
+LAYOUT = """() => ({
+  width: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
+  labels: ['sandbox-switcher', 'language-switcher'].filter((id) => {
+    const label = document.querySelector(`label[for=${id}]`);
+    return !label || label.getBoundingClientRect().width < 20 || label.getBoundingClientRect().height < 10; }),
+  copy: Array.from(document.querySelectorAll('.copy-button:not([hidden])')).filter((button) => {
+    const range = document.createRange(); range.selectNodeContents(button);
+    return new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top))).size > 1;
+  }).map((button) => button.dataset.copy),
+})"""
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hant"])
+def test_presenter_mode_never_scrolls_sideways_with_60_character_names(page, app, fake_twilio, language):
+    create_admin(app)
+    data = make_long_named_practice(app, fake_twilio)
+    page.set_viewport_size({"width": 1280, "height": 720})
+    sign_in(page, language)
+    htmx_settled(page)
+    page.locator("#sandbox-switcher").select_option(label=long_name("Practice_sandbox"))
+    expect(page.locator(".practice-banner")).to_be_visible()
+    page.locator(".presenter-toggle").click()
+    expect(page.locator("html")).to_have_class("presenter")
+    page.wait_for_function("() => parseFloat(getComputedStyle(document.documentElement).fontSize) >= 21")
+
+    # A guided run that reached the account step, with its practice panel and Copy buttons.
+    page.goto("/setup")
+    page.locator("form[action='/setup/sms'] button").click()
+    page.locator("#name").fill(long_name("Guided_credential"))
+    next_step(page)
+    expect(page.locator(".practice-account")).to_be_visible()
+    step = page.url
+
+    credential, sid = data["credential"], data["message_sid"]
+    paths = ("/setup", step, "/credentials", f"/credentials/{credential}", f"/credentials/{credential}/verify",
+             f"/credentials/{credential}/delete", f"/credentials/{data['custom']}", "/credentials/custom/new",
+             f"/credentials/{credential}/messages/{sid}", "/webhooks", f"/webhooks/twilio/{data['number']}/apply",
+             "/webhooks/custom", "/webhooks/custom/new", f"/webhooks/custom/{data['webhook']}",
+             f"/webhooks/custom/{data['webhook']}/delete", "/channels", "/channels/new",
+             f"/channels/{data['configuration']}", f"/channels/{data['configuration']}/delete",
+             f"/keywords?credential={credential}", f"/keywords/rules/{data['rule']}",
+             f"/keywords/rules/{data['rule']}/edit", f"/keywords/rules/{data['rule']}/delete", "/events",
+             f"/events/messages/{sid}", "/consent", f"/consent/{data['consent']}", "/sandboxes",
+             f"/sandboxes/{data['sandbox']}", f"/sandboxes/{data['sandbox']}/edit",
+             f"/sandboxes/{data['sandbox']}/delete", "/audit", "/practice", f"/practice/{data['sandbox']}/reset",
+             "/account", "/admins")
+    wrong = {}
+    for path in paths:
+        page.goto(path)
+        htmx_settled(page)
+        layout = page.evaluate(LAYOUT)
+        if layout["width"] > layout["client"] or layout["labels"] or layout["copy"]:
+            wrong[path] = layout
+    # The events page's folded parts, open: the inbound panel and a message's timeline.
+    page.goto("/events")
+    page.locator(".practice-inbound-panel summary").click()
+    page.locator("tr.event-status", has_text=sid).first.locator("button, a").first.click()
+    htmx_settled(page)
+    layout = page.evaluate(LAYOUT)
+    if layout["width"] > layout["client"]:
+        wrong["/events (opened)"] = layout
+    assert wrong == {}, "\n".join(f"{path}: {layout}" for path, layout in wrong.items())

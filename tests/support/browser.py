@@ -4,6 +4,7 @@ are in tests/browser/conftest.py."""
 import os
 import threading
 
+from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
@@ -45,8 +46,71 @@ def new_page(chromium, live_server, javascript, locale="en-US"):
         base_url=live_server.url, java_script_enabled=javascript, locale=locale, viewport={"width": 1280, "height": 800}
     )
     context.set_default_timeout(20_000)
+    context.axe_violations = []
+    if javascript:
+        watch_with_axe(context)
     page = context.new_page()
     return context, page
+
+
+# axe-core in every page of a JavaScript context, as an init script (run by the browser, not the
+# page, so the page's Content-Security-Policy does not apply): on each load and after each htmx
+# settle, once the page is at rest, axe checks it, once per state per tab (the address and a
+# hash of the elements' tags, ids, classes, and open, hidden and ARIA states; not their text),
+# and reports serious and critical violations to the test through __axeReport.
+AXE_WATCH = AXE_SCRIPT + """
+;(() => {
+  if (window.top !== window) return;
+  const busy = '.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added';
+  let running = null, timer = null;
+  function state() {
+    let hash = 0;
+    for (const e of document.querySelectorAll('body *')) {
+      const s = [e.tagName, e.id, e.className, e.hidden, e.open, e.getAttribute('aria-invalid'),
+                 e.getAttribute('aria-expanded')].join(':');
+      for (let i = 0; i < s.length; i++) hash = (hash * 31 + s.charCodeAt(i)) | 0;
+    }
+    return location.pathname + location.search + '|' + hash;
+  }
+  function seen() { return JSON.parse(sessionStorage.getItem('axe-seen') || '[]'); }
+  async function check() {
+    while (running) await running;
+    if (document.readyState !== 'complete') return;
+    if (document.querySelector(busy)) { soon(); return; }
+    const key = state();
+    if (seen().includes(key)) return;
+    running = axe.run(document, {resultTypes: ['violations']}).then((results) => {
+      sessionStorage.setItem('axe-seen', JSON.stringify([...seen(), key]));
+      const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      const where = location.pathname + location.search;
+      if (bad.length) return window.__axeReport(bad.map((v) => `${where}: ${v.id} (${v.impact}): `
+        + `${v.help}: ${v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join(', ')}`));
+    }).finally(() => { running = null; });
+    await running;
+  }
+  function soon() { clearTimeout(timer); timer = setTimeout(check, 50); }
+  window.addEventListener('load', soon);
+  document.addEventListener('htmx:afterSettle', soon);
+  window.__axeDone = check;  // the test's end: the state the page was left in
+})();
+"""
+
+
+def watch_with_axe(context):
+    """Run axe-core (axe-playwright-python's copy) in every page of this context; the browser
+    fixtures fail the test with what it reports (tests/browser/conftest.py)."""
+    context.expose_binding("__axeReport", lambda _source, found: context.axe_violations.extend(found))
+    context.add_init_script(AXE_WATCH)
+
+
+def axe_violations(context) -> list[str]:
+    """The serious and critical violations axe-core found in this context's pages, the state each
+    page is in now included."""
+    for page in context.pages:
+        if page.url.startswith("http"):
+            page.wait_for_load_state()
+            page.evaluate("() => window.__axeDone && window.__axeDone()")
+    return list(dict.fromkeys(context.axe_violations))
 
 
 def htmx_settled(page):
@@ -61,16 +125,22 @@ def htmx_settled(page):
         )
 
 
+def choose_language(page, language):
+    """Switch the page to `language` with the header's switch (nothing to do for English)."""
+    if language != "en":
+        htmx_settled(page)  # htmx listens for the switch's change from here on
+        page.locator("#language-switcher").select_option(language)
+        if not page.javascript:
+            page.locator("form[action='/language'] button").click()
+        expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
+
+
 def sign_in(page, language="en", email=None, password=None):
     """Sign in through the login page, first switching it to `language` (the header's switch)."""
     from playwright.sync_api import expect
 
     page.goto("/login")
-    if language != "en":
-        page.locator("#language-switcher").select_option(language)
-        if not page.javascript:
-            page.locator("form[action='/language'] button").click()
-        expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
+    choose_language(page, language)
     page.locator("#email").fill(email or ADMIN_EMAIL)
     page.locator("#password").fill(password or ADMIN_PASSWORD)
     page.locator("form[action^='/login'] button[type=submit]").click()

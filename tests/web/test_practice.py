@@ -17,10 +17,12 @@ from wizard.core.models import (
     AuditEntry,
     ChannelConfiguration,
     Consent,
+    ConsentEvent,
     CredentialNumber,
     GuidedRun,
     InboundMessage,
     KeywordRule,
+    KeywordSettings,
     OutboundMessage,
     Sandbox,
     StatusEvent,
@@ -578,6 +580,55 @@ def test_reset_removes_this_practice_sandboxs_data_and_touches_no_other(in_pract
     deleted = {(e.object_type, e.object_label) for e in rows(app, AuditEntry, action="delete")}
     assert {("ApiCredential", "Demo Twilio"), ("ChannelConfiguration", "Demo_SMS")} <= deleted
     assert fake_twilio.requests_matching(method="POST") == []
+
+
+def practice_rows_of_every_kind(app, fake_twilio, in_app, sandbox_id):
+    """In the practice sandbox: 1 credential and its number, 2 channel configurations, 1 keyword
+    rule and its settings, 1 sent message with 3 status events, 2 received messages, 1 consent
+    record with 2 changes."""
+    demo = make_credential(app, fake_twilio, name="Demo Twilio", numbers={"practice": DEMO_NUMBER},
+                           account_sid=DEMO_ACCOUNT.sid, auth_token=DEMO_ACCOUNT.auth_token)
+    make_channel_configuration(app, demo, name="Demo_SMS", sandbox="practice")
+    make_channel_configuration(app, demo, name="Demo_SMS_2", sandbox="practice")
+    with in_app():
+        KeywordRule.create(credential=demo, sandbox=sandbox_id, category="help", keywords='["HELP"]', reply="Help!")
+        KeywordSettings.create(credential=demo, sandbox=sandbox_id, default_reply="Hi")
+        OutboundMessage.create(sandbox=sandbox_id, credential=demo, message_sid="SM" + "1" * 32, status="delivered")
+        for status in ("queued", "sent", "delivered"):
+            StatusEvent.create(sandbox=sandbox_id, credential=demo, message_sid="SM" + "1" * 32, status=status)
+        for n in (2, 3):
+            InboundMessage.create(sandbox=sandbox_id, credential=demo, message_sid="SM" + str(n) * 32,
+                                  from_number=PRACTICE_PHONE, to_number=DEMO_NUMBER, body="HELLO")
+        consent = Consent.create(sandbox=sandbox_id, phone_number=PRACTICE_PHONE, state="opted_out")
+        ConsentEvent.create(consent=consent, state="opted_in")
+        ConsentEvent.create(consent=consent, state="opted_out")
+
+
+REMOVED_REPORTS = {
+    "en": ("Practice data of sandbox practice reset: 1 API credential, 1 number, 2 channel configurations, "
+           "1 keyword rule, 1 set of keyword settings, 1 sent message, 2 received messages, 3 status events, "
+           "1 consent record, and 2 consent changes removed; the simulator is back to its starting point.",
+           "Practice data of sandbox practice reset: there was nothing to remove; the simulator is back to "
+           "its starting point."),
+    "zh_Hant": ("已重設沙箱 practice 的練習資料：移除了 1 個 API 認證、1 個號碼、2 個通道設定、1 條關鍵字規則、"
+                "1 組關鍵字設定、1 則已傳送訊息、2 則已接收訊息、3 筆狀態事件、1 筆同意紀錄和2 筆同意變更；"
+                "模擬器已回到起始狀態。",
+                "已重設沙箱 practice 的練習資料：沒有需要移除的資料；模擬器已回到起始狀態。"),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hant"])
+def test_reset_reports_what_it_removed_by_kind(in_practice, signed_in, app, fake_twilio, in_app, language):
+    practice_rows_of_every_kind(app, fake_twilio, in_app, in_practice)
+    signed_in.post("/language", {"language": language, "next": "/practice"})
+    signed_in.get(f"/practice/{in_practice}/reset")
+    signed_in.post(f"/practice/{in_practice}/reset")
+    removed, nothing = REMOVED_REPORTS[language]
+    assert removed in unescape(text(signed_in.get("/practice")))
+
+    # Again: nothing is left to remove, and the report says so.
+    signed_in.post(f"/practice/{in_practice}/reset")
+    assert nothing in unescape(text(signed_in.get("/practice")))
 
 
 def test_reset_with_htmx_asks_first_and_only_for_practice_sandboxes(in_practice, signed_in):

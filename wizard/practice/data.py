@@ -40,13 +40,20 @@ def _practice_run(row: GuidedRun, sandbox: Sandbox, credential_ids: set[int]) ->
     return id_or_none(run.value("register", "twilio_credential")) in credential_ids
 
 
-def reset_practice_data(sandbox: Sandbox) -> int:
+# What a reset removes, by kind, in the order the report names them (wizard/practice/views.py).
+REMOVED_KINDS = ("credentials", "numbers", "channel_configurations", "webhooks", "keyword_rules", "keyword_settings",
+                 "sent_messages", "received_messages", "status_events", "consent_records", "consent_changes",
+                 "guided_runs")
+
+
+def reset_practice_data(sandbox: Sandbox) -> dict[str, int]:
     """Delete this sandbox's channel configurations, webhooks, keyword rules, events, consent and
     numbers, the credentials only it used and its unfinished runs; then reset the simulator.
-    Nothing of any other sandbox is touched. Returns how many objects were removed."""
+    Nothing of any other sandbox is touched. Returns how many rows of each kind (REMOVED_KINDS)
+    were removed."""
     if not sandbox.is_practice:
         raise ValueError("only a practice sandbox is reset")
-    removed = 0
+    removed = dict.fromkeys(REMOVED_KINDS, 0)
     with database.atomic():
         numbers = list(CredentialNumber.select().where(CredentialNumber.sandbox == sandbox))
         webhooks = list(CustomWebhook.select().where(CustomWebhook.sandbox == sandbox))
@@ -54,25 +61,26 @@ def reset_practice_data(sandbox: Sandbox) -> int:
         for configuration in ChannelConfiguration.select().where(ChannelConfiguration.sandbox == sandbox):
             audit.record("delete", configuration, {"name": [configuration.name, None]})
             configuration.delete_instance()
-            removed += 1
+            removed["channel_configurations"] += 1
         for webhook in webhooks:
             audit.record("delete", webhook, {"name": [webhook.name, None]})
             webhook.delete_instance()
-            removed += 1
+            removed["webhooks"] += 1
         for rule in KeywordRule.select().where(KeywordRule.sandbox == sandbox):
             audit.record("delete", rule, {"keywords": [rule.keyword_list, None]})
             rule.delete_instance()
-            removed += 1
+            removed["keyword_rules"] += 1
         for settings in KeywordSettings.select().where(KeywordSettings.sandbox == sandbox):
             audit.record("delete", settings, {"default_reply": [settings.default_reply, None]})
             settings.delete_instance()
-            removed += 1
+            removed["keyword_settings"] += 1
         consents = Consent.select(Consent.id).where(Consent.sandbox == sandbox)
-        ConsentEvent.delete().where(ConsentEvent.consent.in_(consents)).execute()
-        Consent.delete().where(Consent.sandbox == sandbox).execute()
-        for model in (InboundMessage, StatusEvent, OutboundMessage):
-            model.delete().where(model.sandbox == sandbox).execute()
-        CredentialNumber.delete().where(CredentialNumber.sandbox == sandbox).execute()
+        removed["consent_changes"] = ConsentEvent.delete().where(ConsentEvent.consent.in_(consents)).execute()
+        removed["consent_records"] = Consent.delete().where(Consent.sandbox == sandbox).execute()
+        for kind, model in (("received_messages", InboundMessage), ("status_events", StatusEvent),
+                            ("sent_messages", OutboundMessage)):
+            removed[kind] = model.delete().where(model.sandbox == sandbox).execute()
+        removed["numbers"] = CredentialNumber.delete().where(CredentialNumber.sandbox == sandbox).execute()
         for credential in ApiCredential.select().where(ApiCredential.id.in_(list(credential_ids) or [0])):
             number = next((n.phone_number for n in numbers if n.credential_id == credential.id), None)
             still_used = (CredentialNumber.select().where(CredentialNumber.credential == credential).exists()
@@ -85,13 +93,15 @@ def reset_practice_data(sandbox: Sandbox) -> int:
             audit.record("delete", credential, {"name": [credential.name, None]},
                          secret_fields=ApiCredential.SECRET_FIELDS)
             credential.delete_instance()
-            removed += 1
+            removed["credentials"] += 1
         for run in list(GuidedRun.select()):
             if _practice_run(run, sandbox, credential_ids):
                 run.delete_instance()
+                removed["guided_runs"] += 1
         audit.record("update", sandbox, {"practice_data": [None, "reset"]})
     simulator().reset()
-    current_app.logger.info("practice data of sandbox %s reset (%s objects)", sandbox.name, removed)
+    current_app.logger.info("practice data of sandbox %s reset (%s)", sandbox.name,
+                            ", ".join(f"{kind} {count}" for kind, count in removed.items() if count))
     return removed
 
 

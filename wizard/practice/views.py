@@ -7,7 +7,9 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 
 import click
+from babel.lists import format_list
 from flask import Blueprint, abort, flash, g, has_request_context, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from wizard.core.context import current_sandbox, use_sandbox
@@ -218,10 +220,39 @@ def reset(sandbox_id):
     sandbox = _practice_sandbox(sandbox_id)
     if request.method == "GET":
         return render("practice/reset.html", sandbox=sandbox)
-    removed = reset_practice_data(sandbox)
-    flash(_("Practice data of sandbox %(name)s reset: %(count)s objects removed, the simulator is back to its "
-            "starting point.", name=sandbox.name, count=removed), "success")
+    removed = removed_text(reset_practice_data(sandbox))
+    if removed:
+        flash(_("Practice data of sandbox %(name)s reset: %(removed)s removed; the simulator is back to its "
+                "starting point.", name=sandbox.name, removed=removed), "success")
+    else:
+        flash(_("Practice data of sandbox %(name)s reset: there was nothing to remove; the simulator is back to its "
+                "starting point.", name=sandbox.name), "success")
     return redirect_to(url_for("practice.index"))
+
+
+# What a reset removed, kind by kind (wizard.practice.data.REMOVED_KINDS), as the report names it.
+REMOVED_PHRASES = {
+    "credentials": lambda n: ngettext("%(num)d API credential", "%(num)d API credentials", n),
+    "numbers": lambda n: ngettext("%(num)d number", "%(num)d numbers", n),
+    "channel_configurations": lambda n: ngettext("%(num)d channel configuration", "%(num)d channel configurations",
+                                                 n),
+    "webhooks": lambda n: ngettext("%(num)d webhook", "%(num)d webhooks", n),
+    "keyword_rules": lambda n: ngettext("%(num)d keyword rule", "%(num)d keyword rules", n),
+    "keyword_settings": lambda n: ngettext("%(num)d set of keyword settings", "%(num)d sets of keyword settings", n),
+    "sent_messages": lambda n: ngettext("%(num)d sent message", "%(num)d sent messages", n),
+    "received_messages": lambda n: ngettext("%(num)d received message", "%(num)d received messages", n),
+    "status_events": lambda n: ngettext("%(num)d status event", "%(num)d status events", n),
+    "consent_records": lambda n: ngettext("%(num)d consent record", "%(num)d consent records", n),
+    "consent_changes": lambda n: ngettext("%(num)d consent change", "%(num)d consent changes", n),
+    "guided_runs": lambda n: ngettext("%(num)d unfinished setup", "%(num)d unfinished setups", n),
+}
+
+
+def removed_text(removed: dict[str, int]) -> str:
+    """"1 API credential, 2 numbers and 3 status events": the kinds a reset removed, in the
+    language's own list form; empty when it removed nothing."""
+    phrases = [REMOVED_PHRASES[kind](count) for kind, count in removed.items() if count]
+    return format_list(phrases, locale=get_locale()) if phrases else ""
 
 
 @bp.route("/presenter", methods=["POST"])
