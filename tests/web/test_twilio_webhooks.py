@@ -247,6 +247,15 @@ def test_apply_to_twilio_shows_the_current_values_then_writes_ours(signed_in, nu
     assert "Twilio already uses these URLs." in text(signed_in.get(f"/webhooks/twilio/{number.id}/apply"))
 
 
+def test_the_audit_log_shows_what_apply_to_twilio_wrote(signed_in, number, fake_twilio):
+    assert signed_in.post(f"/webhooks/twilio/{number.id}/apply").status_code == 303
+    response = signed_in.get("/audit")
+    assert response.status_code == 200  # the URLs are recorded as a mapping, which the log once choked on
+    entry = text(response)
+    assert "<code>twilio_webhooks</code>: — → " in entry
+    assert f"http://localhost/hooks/twilio/{number.webhook_key}/inbound" in entry
+
+
 def test_apply_to_twilio_shows_twilios_error(signed_in, number, fake_twilio):
     del fake_twilio.accounts[fake_twilio.account_sid].services[fake_twilio.service_sid]
     response = signed_in.get(f"/webhooks/twilio/{number.id}/apply")

@@ -26,7 +26,9 @@ def shown_value(field: str, value):
         return "—"
     if isinstance(value, bool):
         return _l("yes") if value else _l("no")
-    return STATE_NAMES.get(field, {}).get(value, value)
+    if isinstance(value, str):
+        return STATE_NAMES.get(field, {}).get(value, value)
+    return value  # lists and mappings (header rows, webhook URLs) as stored
 
 
 @bp.route("")
