@@ -60,6 +60,15 @@ def test_the_list_is_scoped_to_the_current_sandbox_and_masks_the_token(signed_in
     assert "Main Twilio" in page and "Dev only" in page
 
 
+def test_the_stored_tokens_last_characters_are_marked_as_no_words_of_the_page(signed_in, app, fake_twilio, in_app):
+    # A mask like ••••ddac is neither English nor Chinese: a reader's translator must leave it alone.
+    credential = make_credential(app, fake_twilio)
+    with in_app():
+        ApiCredential.update(auth_token_last4="ddac").where(ApiCredential.id == credential).execute()
+    page = text(signed_in.get(f"/credentials/{credential}"))
+    assert "Leave it blank to keep the stored one (<span translate=\"no\">••••ddac</span>)." in page
+
+
 def test_an_empty_list_explains_and_offers_the_guided_flow(signed_in, app):
     page = text(signed_in.get("/credentials"))
     assert "No API credentials in sandbox prod yet" in page
