@@ -53,6 +53,7 @@ class FakeTwilio:
     def __init__(self, seed: bool = True):
         self.simulator = _Simulator()
         self.delay = 0.0  # seconds to wait before answering: a slow Twilio
+        self.slow_accounts: dict[str, float] = {}  # Account SID -> seconds: slow for that account only
         self._stopping = threading.Event()
         self._server = None
         self._thread = None
@@ -82,6 +83,14 @@ class FakeTwilio:
     def add_number(self, *args, **kwargs):
         """An incoming number of the account, in the service's sender pool if one is named."""
         return self.simulator.add_number(*args, **kwargs)
+
+    def add_campaign(self, *args, **kwargs):
+        """The service's A2P 10DLC campaign: add_campaign(account_sid, service_sid, "VERIFIED")."""
+        return self.simulator.add_campaign(*args, **kwargs)
+
+    def add_tollfree_verification(self, *args, **kwargs):
+        """add_tollfree_verification(account_sid, number_sid, "TWILIO_REJECTED", "reason")."""
+        return self.simulator.add_tollfree_verification(*args, **kwargs)
 
     def _seed(self):
         account = self.add_account("Acme Retail (production)", "active", "Full")
@@ -153,8 +162,10 @@ class FakeTwilio:
     def wsgi_app(self, environ, start_response):
         request = Request(environ)
         self.simulator.record(request)
-        if self.delay:
-            self._stopping.wait(self.delay)
+        auth = request.authorization
+        delay = self.slow_accounts.get(auth.username if auth else "", 0) or self.delay
+        if delay:
+            self._stopping.wait(delay)
         return self.simulator.respond(request)(environ, start_response)
 
 

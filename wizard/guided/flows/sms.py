@@ -26,6 +26,7 @@ from wizard.providers.twilio.checks import (
     list_messaging_services,
 )
 from wizard.providers.twilio.client import Account
+from wizard.providers.twilio.readiness import us_readiness
 from wizard.shell.fields import with_help
 
 VENDORS = [SelectChoice("twilio", "Twilio"), SelectChoice("custom", _l("Custom"))]
@@ -104,7 +105,14 @@ def number_choices(run: Run) -> dict:
         context["numbers"] = available_numbers(_account(run), run.value("messaging_service", "messaging_service_sid"))
     except CheckFailed as failure:
         context["numbers_error"] = failure.message
+    else:
+        context.update(readiness_context(run))
     return context
+
+
+def readiness_context(run: Run) -> dict:
+    """Whether the Messaging Service's numbers can send to US phones (a warning, never a blocker)."""
+    return {"readiness": us_readiness(_account(run), run.value("messaging_service", "messaging_service_sid"))}
 
 
 def check_numbers(run: Run, values: dict) -> CheckResult:

@@ -256,3 +256,34 @@ def send_message(client: Client, to: str, messaging_service_sid: str, body: str,
 @twilio_errors()
 def fetch_message(client: Client, sid: str) -> SentMessage:
     return _message(client.api.v2010.account.messages(sid).fetch())
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A Messaging Service's US A2P 10DLC campaign (Compliance/Usa2p)."""
+    sid: str
+    campaign_status: str | None  # IN_PROGRESS, VERIFIED, FAILED
+    campaign_id: str | None
+    errors: tuple
+
+
+@dataclass(frozen=True)
+class TollfreeVerification:
+    sid: str
+    status: str | None  # PENDING_REVIEW, IN_REVIEW, TWILIO_APPROVED, TWILIO_REJECTED
+    rejection_reason: str | None
+    error_code: int | None
+
+
+@twilio_errors()
+def list_campaigns(client: Client, service_sid: str) -> list[Campaign]:
+    """GET messaging.twilio.com/v1/Services/{MG}/Compliance/Usa2p."""
+    return [Campaign(c.sid, c.campaign_status, c.campaign_id, tuple(c.errors or ()))
+            for c in client.messaging.v1.services(service_sid).us_app_to_person.list()]
+
+
+@twilio_errors()
+def list_tollfree_verifications(client: Client, number_sid: str) -> list[TollfreeVerification]:
+    """GET messaging.twilio.com/v1/Tollfree/Verifications?TollfreePhoneNumberSid=PN..."""
+    return [TollfreeVerification(v.sid, v.status, v.rejection_reason, v.error_code)
+            for v in client.messaging.v1.tollfree_verifications.list(tollfree_phone_number_sid=number_sid)]

@@ -71,6 +71,30 @@ class Number:
 
 
 @dataclass
+class Campaign:
+    """A Messaging Service's US A2P 10DLC campaign (Compliance/Usa2p)."""
+    sid: str
+    campaign_status: str  # IN_PROGRESS, VERIFIED, FAILED
+    brand_registration_sid: str = field(default_factory=lambda: new_sid("BN"))
+    campaign_id: str | None = None
+    us_app_to_person_usecase: str = "MIXED"
+    errors: list = field(default_factory=list)
+    created: datetime = field(default_factory=_now)
+
+
+@dataclass
+class TollfreeVerification:
+    """A toll-free number's verification (Tollfree/Verifications)."""
+    sid: str
+    tollfree_phone_number_sid: str
+    tollfree_phone_number: str
+    status: str  # PENDING_REVIEW, IN_REVIEW, TWILIO_APPROVED, TWILIO_REJECTED
+    rejection_reason: str | None = None
+    error_code: int | None = None
+    created: datetime = field(default_factory=_now)
+
+
+@dataclass
 class Service:
     sid: str
     friendly_name: str
@@ -78,6 +102,7 @@ class Service:
     status_callback: str | None = None
     use_inbound_webhook_on_number: bool = False
     phone_numbers: list[Number] = field(default_factory=list)
+    campaigns: list[Campaign] = field(default_factory=list)
     created: datetime = field(default_factory=_now)
 
 
@@ -105,6 +130,7 @@ class Account:
     type: str = "Full"  # Trial, Full
     services: dict[str, Service] = field(default_factory=dict)
     incoming_numbers: dict[str, Number] = field(default_factory=dict)
+    tollfree_verifications: dict[str, TollfreeVerification] = field(default_factory=dict)
     created: datetime = field(default_factory=_now)
 
 
@@ -161,6 +187,8 @@ ROUTES = {
         Rule("/v1/Services/<service_sid>", endpoint="update_service", methods=["POST"]),
         Rule("/v1/Services/<service_sid>/PhoneNumbers",
              endpoint="list_service_numbers", methods=["GET"]),
+        Rule("/v1/Services/<service_sid>/Compliance/Usa2p", endpoint="list_campaigns", methods=["GET"]),
+        Rule("/v1/Tollfree/Verifications", endpoint="list_tollfree_verifications", methods=["GET"]),
     ]),
 }
 
@@ -295,6 +323,27 @@ class TwilioSimulator:
             if service_sid:
                 account.services[service_sid].phone_numbers.append(number)
         return number
+
+    def add_campaign(self, account_sid: str, service_sid: str, campaign_status: str,
+                     errors: list | None = None) -> Campaign:
+        """The service's US A2P 10DLC campaign (a service has at most one)."""
+        campaign = Campaign(new_sid("QE"), campaign_status, errors=list(errors or []),
+                            campaign_id="C" + uuid.uuid4().hex[:6].upper() if campaign_status == "VERIFIED" else None)
+        with self.lock:
+            self.accounts[account_sid].services[service_sid].campaigns[:] = [campaign]
+        return campaign
+
+    def add_tollfree_verification(self, account_sid: str, number_sid: str, status: str,
+                                  rejection_reason: str | None = None, error_code: int | None = None,
+                                  sid: str | None = None) -> TollfreeVerification:
+        """A verification submitted for the account's toll-free number `number_sid`."""
+        with self.lock:
+            account = self.accounts[account_sid]
+            number = account.incoming_numbers[number_sid]
+            verification = TollfreeVerification(sid or new_sid("HH"), number.sid, number.phone_number, status,
+                                                rejection_reason, error_code)
+            account.tollfree_verifications[verification.sid] = verification
+        return verification
 
     # -- recorded requests --------------------------------------------------------
 
@@ -545,6 +594,60 @@ class TwilioSimulator:
         } for n in service.phone_numbers]
         return _json(_messaging_page(request, "phone_numbers", records))
 
+    def _list_campaigns(self, account, request, service_sid):
+        service = self._service_of(account, service_sid, request)
+        base = f"https://{MESSAGING_HOST}/v1/Services/{service.sid}/Compliance/Usa2p"
+        records = [{
+            "account_sid": account.sid,
+            "age_gated": False,
+            "brand_registration_sid": c.brand_registration_sid,
+            "campaign_id": c.campaign_id,
+            "campaign_status": c.campaign_status,
+            "date_created": _iso(c.created),
+            "date_updated": _iso(c.created),
+            "description": "Order updates and delivery notices for customers who opted in at checkout.",
+            "direct_lending": False,
+            "errors": c.errors,
+            "has_embedded_links": True,
+            "has_embedded_phone": False,
+            "help_keywords": ["HELP", "INFO"],
+            "is_externally_registered": False,
+            "message_flow": "Customers opt in at checkout on the website.",
+            "message_samples": ["Your order has shipped."],
+            "messaging_service_sid": service.sid,
+            "mock": False,
+            "opt_out_keywords": ["STOP"],
+            "rate_limits": {},
+            "sid": c.sid,
+            "subscriber_opt_in": True,
+            "url": f"{base}/{c.sid}",
+            "us_app_to_person_usecase": c.us_app_to_person_usecase,
+        } for c in service.campaigns]
+        return _json(_messaging_page(request, "compliance", records))
+
+    def _list_tollfree_verifications(self, account, request):
+        wanted = request.args.get("TollfreePhoneNumberSid")
+        status = request.args.get("Status")
+        found = [v for v in account.tollfree_verifications.values()
+                 if (not wanted or v.tollfree_phone_number_sid == wanted) and (not status or v.status == status)]
+        records = [{
+            "account_sid": account.sid,
+            "business_name": "Demo Retail",
+            "date_created": _iso(v.created),
+            "date_updated": _iso(v.created),
+            "edit_allowed": v.status == "TWILIO_REJECTED",
+            "error_code": v.error_code,
+            "rejection_reason": v.rejection_reason,
+            "rejection_reasons": ([{"code": v.error_code, "reason": v.rejection_reason}]
+                                  if v.rejection_reason else None),
+            "sid": v.sid,
+            "status": v.status,
+            "tollfree_phone_number": v.tollfree_phone_number,
+            "tollfree_phone_number_sid": v.tollfree_phone_number_sid,
+            "url": f"https://{MESSAGING_HOST}/v1/Tollfree/Verifications/{v.sid}",
+        } for v in found]
+        return _json(_messaging_page(request, "verifications", records))
+
     # -- messages that move, and the webhooks Twilio sends ----------------------------
 
     def _move_on(self, message: Message):
@@ -697,8 +800,20 @@ DEMO_ACCOUNT = PracticeAccount("AC0123456789abcdef0123456789abcdef", "c0ffee00c0
 DEMO_SERVICES = (
     PracticeService("MG11111111111111111111111111111111", "Demo order notifications",
                     ("+12025550101", "+12025550102")),
-    PracticeService("MG22222222222222222222222222222222", "Demo marketing", ("+12025550103",)),
+    PracticeService("MG22222222222222222222222222222222", "Demo marketing", ("+12025550103", "+18335550104")),
 )
+
+
+# US sending readiness in practice: the notifications service's A2P campaign is verified, the
+# marketing one's still in review, and the toll-free number's verification was rejected.
+DEMO_CAMPAIGNS = {DEMO_SERVICES[0].sid: "VERIFIED", DEMO_SERVICES[1].sid: "IN_PROGRESS"}
+
+
+DEMO_TOLL_FREE_NUMBER = "+18335550104"
+
+
+DEMO_TOLL_FREE_REJECTION = ("The business website given in the verification could not be opened, so the "
+                            "use case could not be confirmed.")
 
 
 DEMO_UNASSIGNED_NUMBER = "+12025550109"  # on the account, in no service's sender pool
@@ -742,7 +857,11 @@ def practice_seed(simulator: TwilioSimulator):
         inbound, status = PREVIOUS_WEBHOOKS if index == 0 else (None, None)
         simulator.add_service(demo.sid, service.friendly_name, inbound, status, sid=service.sid)
         for n, number in enumerate(service.numbers):
-            simulator.add_number(demo.sid, number, service.sid, sid=f"PN{index + 1}{n + 1}".ljust(34, "0"))
+            added = simulator.add_number(demo.sid, number, service.sid, sid=f"PN{index + 1}{n + 1}".ljust(34, "0"))
+            if number == DEMO_TOLL_FREE_NUMBER:
+                simulator.add_tollfree_verification(demo.sid, added.sid, "TWILIO_REJECTED", DEMO_TOLL_FREE_REJECTION,
+                                                    sid="HH".ljust(34, "1"))
+        simulator.add_campaign(demo.sid, service.sid, DEMO_CAMPAIGNS[service.sid])
     simulator.add_number(demo.sid, DEMO_UNASSIGNED_NUMBER, sid="PN9".ljust(34, "0"))
     for account, service in ((TRIAL_ACCOUNT, TRIAL_SERVICE), (SUSPENDED_ACCOUNT, None)):
         simulator.add_account(account.friendly_name, account.status, account.type, sid=account.sid,
