@@ -12,6 +12,7 @@ from wizard.consent import views as consent
 from wizard.core import crypto, db, ids, settings
 from wizard.events import views as events
 from wizard.guided import views as guided
+from wizard.health import views as health
 from wizard.keywords import views as keywords
 from wizard.practice import views as practice
 from wizard.sandboxes import views as sandboxes
@@ -39,7 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = ids.IdConverter
     for blueprint in (shell.bp, auth.bp, i18n.bp, guided.bp, credentials.bp, webhooks.bp, twilio_receivers.bp,
                       custom_webhooks.bp, custom_webhook_receiver.bp, keywords.bp, consent.bp, events.bp, channels.bp,
-                      sandboxes.bp, audit.bp, practice.bp):
+                      sandboxes.bp, audit.bp, practice.bp, health.bp):
         app.register_blueprint(blueprint)
     # Providers can't send our CSRF token; receivers check signatures instead.
     csrf.exempt(twilio_receivers.bp)

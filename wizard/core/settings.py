@@ -96,6 +96,9 @@ def from_environment(instance_path: str, given: dict | None = None, environ=os.e
         "LOGIN_MAX_FAILURES": _whole_number(environ, "LOGIN_MAX_FAILURES", 5, "password checks per window"),
         "LOGIN_WINDOW_SECONDS": _whole_number(environ, "LOGIN_WINDOW_SECONDS", 15 * 60,
                                               "seconds the sign-in limit counts over"),
+        # The health page: how long each live check may take before it is reported as unanswered.
+        "HEALTH_CHECK_SECONDS": _whole_number(environ, "HEALTH_CHECK_SECONDS", 5,
+                                              "seconds each health check may take"),
     }
     # One limit: a single form field may fill the whole request (Flask's own default is 500 KB).
     settings["MAX_FORM_MEMORY_SIZE"] = settings["MAX_CONTENT_LENGTH"]

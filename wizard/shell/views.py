@@ -26,6 +26,7 @@ NAVIGATION = [
     ("webhooks.index", _l("Webhooks")),
     ("channels.index", _l("Channel configurations")),
     ("events.index", _l("Events")),
+    ("health.index", _l("Health")),
     ("consent.index", _l("Consent register")),
     ("sandboxes.index", _l("Sandboxes")),
     ("practice.index", _l("Practice")),

@@ -15,7 +15,7 @@ from wizard.providers.twilio.client import (
     fetch_messaging_service,
     update_messaging_service,
 )
-from wizard.shell.pages import redirect_to, render
+from wizard.shell.pages import redirect_to, render, safe_return
 from wizard.webhooks.custom_views import list_context
 from wizard.webhooks.forms import WebhookSecurityForm
 
@@ -69,12 +69,14 @@ def apply(number_id):
             with database.atomic():
                 audit.record("update", credential, {"twilio_webhooks": [None, ours]})
             flash(_("Twilio now sends %(name)s's messages and delivery status here.", name=credential.name), "success")
-            return redirect_to(url_for("webhooks.index"))
+            back = request.form.get("next")
+            return redirect_to(safe_return(back) if back else url_for("webhooks.index"))
         service = fetch_messaging_service(api, credential.messaging_service_sid)
     except TwilioError as failure:
         error, service = twilio_says(failure), None
     return render("webhooks/apply.html", "webhooks/_apply.html", status=502 if error else 200,
-                  number=number, credential=credential, ours=ours, service=service, error=error)
+                  number=number, credential=credential, ours=ours, service=service, error=error,
+                  next=request.values.get("next"))
 
 
 @bp.route("/twilio/<int:credential_id>/security", methods=["POST"])

@@ -1,0 +1,1 @@
+"""The health page: is this sandbox's messaging setup healthy right now?"""
