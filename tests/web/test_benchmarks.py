@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks import sms_flow, webhook_costs
+from benchmarks import health, sms_flow, webhook_costs
 
 
 def test_the_sms_flow_benchmark_walks_every_step():
@@ -34,3 +34,10 @@ def test_the_webhook_cost_breakdown_times_every_part():
     rows = webhook_costs.main(requests=5, rounds=1, out=lambda line: None)
     assert {"bare Flask endpoint (whole request)", "signed status callback (whole request)",
             "signature check (parses the form too)", "group_commit(record_status), one thread"} <= set(rows)
+
+
+def test_the_health_benchmark_times_the_page_with_a_slow_twilio():
+    lines = []
+    figures = health.main(runs=1, out=lines.append)
+    assert set(figures) == {"frame", "other checks shown", "every check shown", "without JavaScript"}
+    assert lines[-1].startswith("other checks shown within 2 s:")
