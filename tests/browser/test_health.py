@@ -62,4 +62,4 @@ def test_readiness_in_the_guided_numbers_step(any_page, app, fake_twilio):
     expect(readiness).to_contain_text("Can it send to US phones?")
     expect(readiness.locator("tr", has_text="+1 415-555-0101")).to_contain_text("A2P 10DLC campaign verified")
     expect(readiness.locator("tr", has_text="+1 833-555-0177")).to_contain_text("Toll-free verification rejected")
-    expect(readiness).to_contain_text("Twilio's reason: The opt-in flow was not shown.")
+    expect(readiness).to_contain_text("Twilio's reason: The opt-in flow was not shown.")  # in Twilio's words

@@ -49,6 +49,9 @@ TITLES = {
 FAILURE_WINDOW = datetime.timedelta(hours=24)
 
 
+ACCOUNT_TYPES = {"Trial": _l("Trial"), "Full": _l("Full")}
+
+
 @dataclass
 class Outcome:
     level: str  # ok, warning, fail, info
@@ -85,7 +88,8 @@ def check_account(credential, sandbox) -> Outcome:
         return Outcome(FAIL, _("The Auth Token works, but the account %(name)s is %(status)s: it cannot send "
                                "messages.", name=account.friendly_name, status=status))
     return Outcome(OK, _("The Auth Token works and the account %(name)s is %(status)s (%(type)s).",
-                         name=account.friendly_name, status=status, type=account.type))
+                         name=account.friendly_name, status=status,
+                         type=str(ACCOUNT_TYPES.get(account.type, account.type))))
 
 
 def check_service(credential, sandbox) -> Outcome:
