@@ -2,6 +2,7 @@
 readiness on the credential page and in the guided numbers step, and `flask --app app health`."""
 import datetime
 import re
+from contextlib import contextmanager
 from html import unescape
 
 import pytest
@@ -44,6 +45,16 @@ def check(client, credential_id, name):
     response = client.htmx_get(f"/health/{credential_id}/{name}")
     assert response.status_code == 200
     return unescape(text(response))
+
+
+@contextmanager
+def twilio_down(fake_twilio):
+    """Twilio stops answering (connection refused) for the block."""
+    fake_twilio.stop()
+    try:
+        yield
+    finally:
+        fake_twilio.start()
 
 
 def toll_free(fake_twilio, status=None, reason=None):
@@ -123,11 +134,8 @@ def test_a_suspended_or_closed_account(signed_in, credential_id, fake_twilio, st
 
 
 def test_twilio_unreachable_is_shown_with_its_reason(signed_in, credential_id, fake_twilio):
-    fake_twilio.stop()
-    try:
+    with twilio_down(fake_twilio):
         page = check(signed_in, credential_id, "account")
-    finally:
-        fake_twilio.start()
     assert "Twilio could not be reached: connection refused" in page
 
 
@@ -276,11 +284,8 @@ def test_short_codes_and_numbers_outside_the_us_are_not_checked(signed_in, crede
 
 
 def test_readiness_shows_twilio_unreachable(signed_in, credential_id, fake_twilio):
-    fake_twilio.stop()
-    try:
+    with twilio_down(fake_twilio):
         page = check(signed_in, credential_id, "readiness")
-    finally:
-        fake_twilio.start()
     assert "Twilio could not be reached: connection refused" in page
 
 
@@ -359,11 +364,8 @@ def test_the_command_exits_1_on_drift(app, credential_id, fake_twilio):
 
 def test_the_command_exits_1_when_twilio_is_down(app, credential_id, number, fake_twilio):
     apply_ours(fake_twilio, number)
-    fake_twilio.stop()
-    try:
+    with twilio_down(fake_twilio):
         result = app.test_cli_runner().invoke(args=["health"])
-    finally:
-        fake_twilio.start()
     assert result.exit_code == 1
     assert "Twilio could not be reached" in result.output
 
