@@ -28,6 +28,7 @@ NAVIGATION = [
     ("events.index", _l("Events")),
     ("consent.index", _l("Consent register")),
     ("sandboxes.index", _l("Sandboxes")),
+    ("transfer.index", _l("Export and import")),
     ("practice.index", _l("Practice")),
     ("audit.index", _l("Audit log")),
 ]
