@@ -355,3 +355,12 @@ def test_auth_settings_cannot_name_other_fields_or_secrets(app, signed_in, prod)
     switch_to(signed_in, make_sandbox(app, "staging"))
     shown = visible(upload(signed_in, json.dumps(document)))
     assert "Its auth settings hold api_key, name, which auth type api_key doesn't have." in shown
+
+
+def test_a_name_twice_in_the_file_is_refused(app, signed_in, prod):
+    document = json.loads(export_text(signed_in))
+    document["channel_configurations"].append({**document["channel_configurations"][0], "name": "marketing_sms"})
+    preview = upload(signed_in, json.dumps(document))
+    assert "Channel configuration “marketing_sms” Refused The file has this name twice: names are unique." in (
+        visible(preview))
+    assert apply(signed_in, json.dumps(document), {}).status_code == 422

@@ -192,6 +192,14 @@ class ChannelConfigurationForm(ChoosesCredential, ChannelFieldsForm):
                            channel=CHANNELS.get(self.channel.data, CHANNELS["sms"])["label"])
         return super().unusable_label(chosen, sandbox)
 
+    def columns(self) -> dict:
+        """What a save writes, by column name: the configuration as typed."""
+        return {"name": self.name.data, "name_key": self.name.data.casefold(),
+                "description": self.description.data or "", "channel": self.channel.data,
+                "sms_type": self.sms_type.data, "credential": self.chosen_credential.id,
+                "sender_number": self.sender_number.data, "subdomain": self.subdomain.data or "",
+                "execution_field": self.execution_field.data}
+
     def validate_channel(self, field):
         if field.data not in CHANNELS:
             raise ValidationError(_l("Choose a channel."))

@@ -159,17 +159,7 @@ def _outcome(action: str, credential: ApiCredential) -> tuple[str, str | None]:
 
 
 def _values(form) -> dict:
-    return {
-        ChannelConfiguration.name: form.name.data,
-        ChannelConfiguration.name_key: form.name.data.casefold(),
-        ChannelConfiguration.description: form.description.data or "",
-        ChannelConfiguration.channel: form.channel.data,
-        ChannelConfiguration.sms_type: form.sms_type.data,
-        ChannelConfiguration.credential: form.chosen_credential.id,
-        ChannelConfiguration.sender_number: form.sender_number.data,
-        ChannelConfiguration.subdomain: form.subdomain.data or "",
-        ChannelConfiguration.execution_field: form.execution_field.data,
-    }
+    return {getattr(ChannelConfiguration, name): value for name, value in form.columns().items()}
 
 
 def _create(form, sandbox, action: str) -> ChannelConfiguration:

@@ -9,6 +9,7 @@ looks at its values; the values are then checked by the app's own forms (wizard.
 import json
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from wizard.core import json_text
 from wizard.core.models import (
@@ -175,9 +176,9 @@ def _type_problem(value, expected: str) -> bool:
 
 
 EXPECTED = {
-    TEXT: "text", TEXT_OR_NONE: "text or null", FLAG: "true or false", TEXTS: "a list of texts",
-    PAIRS: "a list of [name, value] pairs of texts", MAPPING: "an object of texts", "object": "an object",
-    "list": "a list", "version": "a number",
+    TEXT: _l("text"), TEXT_OR_NONE: _l("text or null"), FLAG: _l("true or false"), TEXTS: _l("a list of texts"),
+    PAIRS: _l("a list of [name, value] pairs of texts"), MAPPING: _l("an object of texts"), "object": _l("an object"),
+    "list": _l("a list"), "version": _l("a number"),
 }
 
 

@@ -124,9 +124,10 @@ def _form_errors(form, skip=()) -> list[str]:
         label = form[name].label.text if name in form else name
         for message in (messages if isinstance(messages, list) else [messages]):
             if isinstance(message, dict):  # a header row: its own fields' messages
-                found += [f"{label}: {str(text)}" for texts in message.values() for text in texts]
+                found += [_("%(field)s: %(problem)s", field=label, problem=text) for texts in message.values()
+                          for text in texts]
             else:
-                found.append(f"{label}: {message}")
+                found.append(_("%(field)s: %(problem)s", field=label, problem=message))
     return found
 
 
@@ -275,10 +276,7 @@ def _channel(entry: dict, sandbox, refused: set) -> Item:
     if not form.validate():
         item.errors += _form_errors(form)
         return item
-    values = {"name": form.name.data, "name_key": form.name.data.casefold(), "description": form.description.data or "",
-              "channel": form.channel.data, "sms_type": form.sms_type.data, "credential": form.chosen_credential.id,
-              "sender_number": form.sender_number.data, "subdomain": form.subdomain.data or "",
-              "execution_field": form.execution_field.data}
+    values = form.columns()
     if existing is None:
         created = ChannelConfiguration.create(sandbox=sandbox.id, status="draft", **values)
         audit.record("create", created, audit.diff({}, channel_entry(created)))
@@ -318,15 +316,9 @@ def _webhook(index: int, entry: dict, sandbox, secrets: dict | None, refused: se
     if not form.validate():
         _take_errors(item, form, {"hmac_secret": secret_name})
         return item
-    inbound = form.type.data == "inbound"
-    values = {"name": form.name.data, "name_key": form.name.data.casefold(), "type": form.type.data,
-              "credential": form.chosen_credential.id if inbound else None,
-              "sender_number": form.sender_number.data if inbound else "", "payload": form.payload.data,
-              "hmac_header": form.hmac_header.data}
-    if typed:
-        values["hmac_secret"] = typed
-    elif not entry["hmac_secret"]:
-        values["hmac_secret"] = None
+    values = form.columns()
+    if not entry["hmac_secret"]:
+        values["hmac_secret"] = None  # the exported webhook had none: neither has the imported one
     if existing is None:
         created = CustomWebhook.create(sandbox=sandbox.id, **values)
         audit.record("create", created, audit.diff({}, webhook_entry(created)),
@@ -391,6 +383,16 @@ def _keywords(entry: dict, sandbox, refused: set) -> Item:
     return item
 
 
+def _once(name: str, kind: str, seen: set) -> Item | None:
+    """A refused item when the file already had an object of this kind and name (names match
+    ignoring case, as they do here); None the first time."""
+    key = (kind, name.strip().casefold())
+    if key not in seen:
+        seen.add(key)
+        return None
+    return Item(kind, name, action="create", errors=[_("The file has this name twice: names are unique.")])
+
+
 def run(document: dict, sandbox, secrets: dict | None = None, commit: bool = False) -> Outcome:
     """Every object of the file against the sandbox; written only when `commit` and all pass.
     `secrets`: the secrets form's values by field name; None for the preview."""
@@ -398,22 +400,24 @@ def run(document: dict, sandbox, secrets: dict | None = None, commit: bool = Fal
     current = None
     try:
         with database.atomic():
-            refused = set()
+            refused, seen = set(), set()
             for index, entry in enumerate(document["credentials"]):
                 current = (ApiCredential.kind, entry["name"])
-                item = _credential(index, entry, sandbox, secrets)
+                item = _once(entry["name"], "credential", seen) or _credential(index, entry, sandbox, secrets)
                 outcome.items.append(item)
                 if item.errors:
                     refused.add(entry["name"].strip().casefold())
             for entry in document["channel_configurations"]:
                 current = (ChannelConfiguration.kind, entry["name"])
-                outcome.items.append(_channel(entry, sandbox, refused))
+                outcome.items.append(_once(entry["name"], "channel", seen) or _channel(entry, sandbox, refused))
             for index, entry in enumerate(document["custom_webhooks"]):
                 current = (CustomWebhook.kind, entry["name"])
-                outcome.items.append(_webhook(index, entry, sandbox, secrets, refused))
+                outcome.items.append(_once(entry["name"], "webhook", seen)
+                                     or _webhook(index, entry, sandbox, secrets, refused))
             for entry in document["keywords"]:
                 current = (KeywordSettings.kind, entry["credential"])
-                outcome.items.append(_keywords(entry, sandbox, refused))
+                outcome.items.append(_once(entry["credential"], "keywords", seen)
+                                     or _keywords(entry, sandbox, refused))
             if commit and outcome.ok:
                 counts = outcome.counts()
                 audit.record("import", sandbox, {

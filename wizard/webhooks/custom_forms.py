@@ -108,6 +108,25 @@ class CustomWebhookForm(ChoosesCredential, FlaskForm):
         """The placeholders the chosen type reads, as the admin writes them."""
         return [placeholder(name) for name in REQUIRED.get(self.type.data, REQUIRED["inbound"])]
 
+    def columns(self, editing: bool = False) -> dict:
+        """What a save writes, by column name. A blank HMAC secret keeps the stored one, unless an
+        edit asks to remove it."""
+        inbound = self.type.data == "inbound"
+        values = {
+            "name": self.name.data,
+            "name_key": self.name.data.casefold(),
+            "type": self.type.data,
+            "credential": self.chosen_credential.id if inbound else None,
+            "sender_number": self.sender_number.data if inbound else "",
+            "payload": self.payload.data,
+            "hmac_header": self.hmac_header.data,
+        }
+        if self.hmac_secret.data:
+            values["hmac_secret"] = self.hmac_secret.data
+        elif editing and self.remove_hmac_secret.data:
+            values["hmac_secret"] = None
+        return values
+
     def validate_name(self, field):
         if field.errors or not field.data:
             return
