@@ -43,7 +43,7 @@ class CustomWebhookForm(ChoosesCredential, FlaskForm):
 
     name = StringField(
         _l("Name"),
-        description=_l("Up to 128 characters, unique among webhooks."),
+        description=_l("Up to 128 characters, unique among this sandbox's webhooks."),
         filters=[strip],
         validators=[DataRequired(_l("Enter a name for the webhook.")),
                     Length(max=128, message=_l("A name has at most 128 characters.")),
@@ -130,13 +130,13 @@ class CustomWebhookForm(ChoosesCredential, FlaskForm):
     def validate_name(self, field):
         if field.errors or not field.data:
             return
-        clash = CustomWebhook.select().where(CustomWebhook.name_key == field.data.casefold())
+        # Names are unique in a sandbox: prod and dev may each have one of the same name.
+        clash = CustomWebhook.select().where(CustomWebhook.sandbox == self.sandbox.id,
+                                             CustomWebhook.name_key == field.data.casefold())
         if self.webhook_id is not None:
             clash = clash.where(CustomWebhook.id != self.webhook_id)
-        clash = clash.first()
-        if clash is not None:
-            raise ValidationError(_("A webhook with this name already exists in sandbox %(sandbox)s.",
-                                    sandbox=clash.sandbox.name))
+        if clash.exists():
+            raise ValidationError(_l("A webhook with this name already exists in this sandbox."))
 
     def validate_type(self, field):
         if field.data not in TYPES:
