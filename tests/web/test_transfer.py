@@ -59,7 +59,8 @@ def count(app, model, *where) -> int:
 
 
 def renamed(text_: str, suffix="_staging") -> str:
-    """The file with every object under a new name (names are unique across sandboxes)."""
+    """The file with every object under a new name: its credentials are new here (a credential is the
+    installation's, shared by its sandboxes), so the import asks for their secrets."""
     document = json.loads(text_)
     names = {entry["name"]: entry["name"] + suffix for entry in document["credentials"]}
     for kind in ("credentials", "channel_configurations", "custom_webhooks"):
@@ -207,14 +208,42 @@ def test_the_secrets_form_refuses_what_would_be_left_without_a_secret(app, signe
         assert secret not in exported_again
 
 
-def test_a_name_taken_in_another_sandbox_is_refused_with_the_reason(app, signed_in, prod):
+def test_round_trip_to_a_new_sandbox_of_this_installation_gives_the_same_file(app, signed_in, prod, fake_twilio):
+    # prod -> dev on one installation: the credentials are shared (matched by name, their stored
+    # secrets kept), and the channel configurations and webhooks keep their names in the new sandbox.
     exported = export_text(signed_in)
     switch_to(signed_in, make_sandbox(app, "staging"))
     preview = upload(signed_in, exported)
     shown = visible(preview)
-    assert "Channel configuration “Marketing_SMS” Refused" in shown
-    assert "A channel configuration with this name already exists in sandbox prod." in shown
-    assert "API credential “Main Twilio” To update number : — → " in shown  # a number in staging too
+    assert preview.status_code == 200, shown
+    assert "Matched by name: 5 to create, 2 to update, 0 left alone." in shown
+    assert "Channel configuration “Marketing_SMS” To create" in shown
+    assert "Webhook “RCS inbound” To create" in shown
+    assert f"API credential “Main Twilio” To update number : — → {fake_twilio.service_numbers[0]}" in shown
+    assert "Refused" not in shown
+    assert secret_fields(preview.get_data(as_text=True)) == [
+        "credential-0-auth_token", "credential-1-api_key", "webhook-0-hmac_secret"]
+    assert visible(preview).count("Leave it blank to keep the stored one.") == 2
+
+    # The credentials keep their stored secrets: only the new webhook's HMAC secret is typed.
+    done = apply(signed_in, exported, {"webhook-0-hmac_secret": HMAC_SECRET})
+    assert done.status_code == 303, done.get_data(as_text=True)
+    assert "Imported into sandbox staging: 5 created, 2 updated, 0 left alone." in visible(
+        signed_in.get(done.headers["Location"]))
+    again = export_text(signed_in)
+    assert json.loads(again)["sandbox"] == "staging"
+    assert without_sandbox_name(again) == without_sandbox_name(exported)
+    with app.app_context(), database.connection_context():
+        named = sorted((c.sandbox.name, c.name, c.status) for c in ChannelConfiguration.select())
+        hooks = sorted((w.sandbox.name, w.name, w.hmac_secret) for w in CustomWebhook.select())
+        assert [(c.name, c.auth_token or json.loads(c.auth_secrets)) for c in ApiCredential.select()] == [
+            ("Main Twilio", fake_twilio.auth_token), ("RCS provider", {"api_key": API_KEY})]
+    assert named == [("prod", "Marketing_SMS", "draft"), ("prod", "RCS_Offers", "draft"),
+                     ("staging", "Marketing_SMS", "draft"), ("staging", "RCS_Offers", "draft")]
+    assert hooks == [("prod", "RCS inbound", HMAC_SECRET), ("prod", "RCS status", None),
+                     ("staging", "RCS inbound", HMAC_SECRET), ("staging", "RCS status", None)]
+    switch_to(signed_in, 1)
+    assert without_sandbox_name(export_text(signed_in)) == without_sandbox_name(exported)  # prod untouched
 
 
 BAD_FILES = {
