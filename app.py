@@ -18,6 +18,7 @@ from wizard.practice import views as practice
 from wizard.sandboxes import views as sandboxes
 from wizard.shell import i18n
 from wizard.shell import views as shell
+from wizard.transfer import views as transfer
 from wizard.webhooks import custom_receiver as custom_webhook_receiver
 from wizard.webhooks import custom_views as custom_webhooks
 from wizard.webhooks import receivers as twilio_receivers
@@ -40,7 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = ids.IdConverter
     for blueprint in (shell.bp, auth.bp, i18n.bp, guided.bp, credentials.bp, webhooks.bp, twilio_receivers.bp,
                       custom_webhooks.bp, custom_webhook_receiver.bp, keywords.bp, consent.bp, events.bp, channels.bp,
-                      sandboxes.bp, audit.bp, practice.bp, health.bp):
+                      sandboxes.bp, audit.bp, practice.bp, health.bp, transfer.bp):
         app.register_blueprint(blueprint)
     # Providers can't send our CSRF token; receivers check signatures instead.
     csrf.exempt(twilio_receivers.bp)

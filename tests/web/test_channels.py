@@ -205,15 +205,29 @@ def test_what_was_typed_stays_after_an_error(signed_in, credential):
     assert selected_option(page, "credential")[0] == str(credential)
 
 
-def test_names_are_unique_ignoring_case_across_sandboxes(signed_in, app, fake_twilio, credential):
+def test_names_are_unique_ignoring_case_in_a_sandbox_and_free_in_another(signed_in, app, fake_twilio, credential):
     other = make_credential(app, fake_twilio, name="Dev Twilio", numbers={"dev": "+14155550102"})
     make_channel_configuration(app, other, name="Spring_sale", sandbox="dev")
+    make_channel_configuration(app, credential, name="Summer_sale")
     signed_in.get("/channels/new")
-    response = signed_in.post("/channels/new", form_data(credential, name="SPRING_SALE"))
+    response = signed_in.post("/channels/new", form_data(credential, name="SUMMER_SALE"))
     assert response.status_code == 422
     assert field_error(text(response), "name") == (
-        "A channel configuration with this name already exists in sandbox dev.")
-    assert count_configurations(app) == 1
+        "A channel configuration with this name already exists in this sandbox.")
+    assert count_configurations(app) == 2
+
+    # Sandboxes are separate environments: dev's name is free in prod.
+    response = signed_in.post("/channels/new", form_data(credential, name="SPRING_SALE"))
+    assert response.status_code == 303, text(response)
+    with app.app_context(), database.connection_context():
+        assert sorted((c.sandbox.name, c.name) for c in ChannelConfiguration.select()) == [
+            ("dev", "Spring_sale"), ("prod", "SPRING_SALE"), ("prod", "Summer_sale")]
+    edited = configuration_named(app, "SPRING_SALE")
+    response = signed_in.post(f"/channels/{edited.id}", form_data(credential, name="summer_sale",
+                                                                  version=str(edited.version)))
+    assert response.status_code == 422
+    assert field_error(text(response), "name") == (
+        "A channel configuration with this name already exists in this sandbox.")
 
 
 def test_names_with_html_are_shown_escaped(signed_in, app, fake_twilio):
@@ -454,6 +468,19 @@ def test_duplicate_copies_as_a_draft_and_opens_the_copy(signed_in, app, credenti
     assert configuration_named(app, "Spring_sale-copy-2") is not None
     assert configuration_named(app, "Spring_sale-copy-3") is not None
     assert [e.action for e in audit_of(app, copy.id)] == ["create"]
+
+
+def test_a_copy_is_named_by_what_its_own_sandbox_holds(signed_in, app, fake_twilio, credential):
+    other = make_credential(app, fake_twilio, name="Dev Twilio", numbers={"dev": "+14155550102"})
+    make_channel_configuration(app, other, name="Spring_sale-copy", sandbox="dev")
+    original = make_channel_configuration(app, credential, name="Spring_sale")
+    signed_in.get("/channels")
+    response = signed_in.post(f"/channels/{original}/duplicate")
+    assert response.status_code == 303
+    assert "copied as Spring_sale-copy, a draft." in text(signed_in.get(response.headers["Location"]))
+    with app.app_context(), database.connection_context():
+        assert sorted((c.sandbox.name, c.name) for c in ChannelConfiguration.select()) == [
+            ("dev", "Spring_sale-copy"), ("prod", "Spring_sale"), ("prod", "Spring_sale-copy")]
 
 
 def test_duplicating_a_long_name_stays_within_128_characters(signed_in, app, credential):

@@ -217,12 +217,26 @@ def test_feedback_payloads_need_their_own_placeholders(signed_in, app):
         "{{clientReference}}, {{code}}, {{status}} are missing: put each where the provider's JSON has that value.")
 
 
-def test_names_are_unique_ignoring_case_across_sandboxes(signed_in, app, credential):
+def test_names_are_unique_ignoring_case_in_a_sandbox_and_free_in_another(signed_in, app, credential):
     make_webhook(app, None, name="RCS Inbound", type="feedback", sandbox="dev")
+    make_webhook(app, None, name="RCS status", type="feedback")
     signed_in.get("/webhooks/custom/new")
-    response = signed_in.post("/webhooks/custom/new", inbound_form(credential, name="rcs inbound"))
+    response = signed_in.post("/webhooks/custom/new", inbound_form(credential, name="rcs STATUS"))
     assert response.status_code == 422
-    assert field_error(text(response), "name") == "A webhook with this name already exists in sandbox dev."
+    assert field_error(text(response), "name") == "A webhook with this name already exists in this sandbox."
+    assert count_webhooks(app) == 2
+
+    # Sandboxes are separate environments: dev's name is free in prod.
+    response = signed_in.post("/webhooks/custom/new", inbound_form(credential, name="rcs inbound"))
+    assert response.status_code == 303, text(response)
+    with app.app_context(), database.connection_context():
+        assert sorted((w.sandbox.name, w.name) for w in CustomWebhook.select()) == [
+            ("dev", "RCS Inbound"), ("prod", "RCS status"), ("prod", "rcs inbound")]
+    created = webhook_named(app, "rcs inbound")
+    response = signed_in.post(f"/webhooks/custom/{created.id}", inbound_form(credential, name="RCS Status",
+                                                                             version="1"))
+    assert response.status_code == 422
+    assert field_error(text(response), "name") == "A webhook with this name already exists in this sandbox."
 
 
 def test_what_was_typed_stays_after_an_error_but_the_secret_does_not(signed_in, app, credential):
@@ -306,7 +320,7 @@ def test_leaving_the_name_checks_only_the_name(signed_in, app, credential):
     assert response.status_code == 422
     fragment = text(response)
     assert fragment.lstrip().startswith('<div class="field" id="field-name">')
-    assert field_error(fragment, "name") == "A webhook with this name already exists in sandbox prod."
+    assert field_error(fragment, "name") == "A webhook with this name already exists in this sandbox."
 
 
 def test_a_new_type_brings_its_fields_and_rechecks_the_payload_out_of_band(signed_in, app, credential):

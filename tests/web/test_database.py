@@ -19,7 +19,7 @@ from wizard.core import crypto
 from wizard.core import db as wizard_db
 from wizard.core.db import DatabaseUnavailable, database, group_commit
 from wizard.core.migrations import MIGRATIONS, applied_versions, apply_migrations, pending_migrations
-from wizard.core.models import ApiCredential, Sandbox, User
+from wizard.core.models import ApiCredential, ChannelConfiguration, CustomWebhook, Sandbox, User
 
 
 def test_a_database_made_by_an_older_version_upgrades_without_losing_rows(database_url):
@@ -81,6 +81,36 @@ def test_rows_that_belong_to_a_sandbox_survive_migrations_that_rebuild_the_sandb
         if isinstance(db, peewee.SqliteDatabase):
             assert db.execute_sql("PRAGMA foreign_keys").fetchone() == (1,)  # on again after migrating
             assert db.execute_sql("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_0011_keeps_the_rows_and_makes_names_unique_per_sandbox(database_url):
+    db = open_test_database(database_url)
+    apply_migrations(db, upto="0010_outbound_message_text")
+    database.initialize(db)  # 0011 changes only indexes: the models write rows as 0010 had them
+
+    def add(model, name, sandbox, credential):
+        if model is ChannelConfiguration:
+            return model.create(name=name, name_key=name.casefold(), sms_type="marketing", credential=credential,
+                                sandbox=sandbox, sender_number="+14155550101")
+        return model.create(name=name, name_key=name.casefold(), type="feedback", sandbox=sandbox, payload="{}")
+
+    with db.connection_context():
+        prod = Sandbox.get(Sandbox.name == "prod")
+        dev = Sandbox.create(name="dev", name_key="dev")
+        credential = ApiCredential.create(name="Main", name_key="main")
+        for model in (ChannelConfiguration, CustomWebhook):
+            add(model, "Offers", prod, credential)
+            add(model, "Alerts", dev, credential)
+    assert apply_migrations(db) == ["0011_names_unique_per_sandbox"]
+    with db.connection_context():
+        for model in (ChannelConfiguration, CustomWebhook):
+            # dev's name in prod, prod's in dev: sandboxes are separate environments.
+            add(model, "Alerts", prod, credential)
+            add(model, "OFFERS", dev, credential)
+            assert sorted((row.sandbox.name, row.name) for row in model.select()) == [
+                ("dev", "Alerts"), ("dev", "OFFERS"), ("prod", "Alerts"), ("prod", "Offers")]
+            with pytest.raises(peewee.IntegrityError), db.atomic():  # one name twice in a sandbox
+                add(model, "offers", prod, credential)
 
 
 def test_the_migrate_command_applies_pending_migrations(database_url):

@@ -70,7 +70,7 @@ def walk(client, page_url, check_url, field_id, name, bad, good, message, help_t
 def test_a_channel_configuration_field(signed_in, credential):
     walk(signed_in, "/channels/new", "/channels/new", "name", "name",
          form_data(credential, name="9lives"), form_data(credential), "A name starts with a letter, A to Z.",
-         "Starts with a letter A-Z, then letters, digits and _ . -; up to 128 characters, unique.")
+         "Starts with a letter A-Z, then letters, digits and _ . -; up to 128 characters, unique in this sandbox.")
 
 
 def test_a_twilio_credential_field(signed_in, app, fake_twilio, credential):

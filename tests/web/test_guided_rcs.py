@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.support.custom_provider import JSON_TEMPLATE, make_custom
-from tests.support.factories import make_credential
+from tests.support.factories import make_channel_configuration, make_credential
 from tests.support.guided import RCS_CONSOLE, start_rcs
 from tests.support.html import field_error, text
 from tests.support.provider_endpoints import Answer
@@ -176,3 +176,26 @@ def test_a_provider_echoing_the_secret_is_shown_redacted_on_both_test_pages(sign
         for spelling in spellings:
             assert spelling not in page and spelling not in html.unescape(page)
     assert shown_answer(rcs_page) == shown_answer(credential_page)
+
+
+def test_the_channel_name_is_unique_in_the_setup_sandbox_only(signed_in, app, fake_twilio, twilio_credential):
+    dev = make_credential(app, fake_twilio, name="Twilio dev", numbers={"dev": "+14155550102"})
+    make_channel_configuration(app, dev, name="RCS_Dev", sandbox="dev")
+    make_channel_configuration(app, twilio_credential, name="RCS_Prod")
+    base = start_rcs(signed_in)
+    signed_in.get(f"{base}/register")
+    assert signed_in.post(f"{base}/register", {"twilio_credential": str(twilio_credential), **RCS_CONSOLE,
+                                               "rcs_sender_id": "rcs:acme_agent"}).status_code == 303
+    assert signed_in.post(f"{base}/webhook", {}).status_code == 303
+    response = signed_in.post(f"{base}/credential", {
+        "name": "Twilio RCS", "provider_name": "Twilio", "provider_url": "https://rcs.example.com/send",
+        "auth_type": "api_key", "api_key_header": "X-API-Key", "api_key": "k-1234567890", "payload_format": "json",
+        "payload_template": JSON_TEMPLATE})
+    assert response.status_code == 303, text(response)
+    channel = {"name": "rcs_prod", "sms_type": "marketing", "execution_field": "mobilePhone.number"}
+    response = signed_in.post(f"{base}/channel", channel)
+    assert response.status_code == 422, response.headers.get("Location")
+    assert field_error(text(response), "name") == (
+        "A channel configuration with this name already exists in this sandbox.")
+    response = signed_in.post(f"{base}/channel", {**channel, "name": "RCS_DEV"})  # dev's name is free in prod
+    assert response.status_code == 303, text(response)

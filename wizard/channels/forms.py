@@ -39,16 +39,24 @@ DEFAULT_EXECUTION_FIELD = "mobilePhone.number"
 CHANNEL_NAME_CHARACTER = re.compile(r"[A-Za-z0-9_.-]")
 
 
+def name_taken(name: str, sandbox, configuration_id=None) -> bool:
+    """Whether another channel configuration in this sandbox has this name, ignoring case."""
+    clash = ChannelConfiguration.select().where(ChannelConfiguration.sandbox == sandbox.id,
+                                                ChannelConfiguration.name_key == name.casefold())
+    if configuration_id is not None:
+        clash = clash.where(ChannelConfiguration.id != configuration_id)
+    return clash.exists()
+
+
 class ChannelFieldsForm(FlaskForm):
     """What every channel configuration has, whatever carries it: name, SMS type, short URLs,
     the profile field with the phone number. The RCS flow uses it alone: its credential
     doesn't exist until the flow finishes."""
 
-    configuration_id = None  # the one being edited, if any
-
     name = StringField(
         _l("Name"),
-        description=_l("Starts with a letter A-Z, then letters, digits and _ . -; up to 128 characters, unique."),
+        description=_l("Starts with a letter A-Z, then letters, digits and _ . -; up to 128 characters, unique in "
+                       "this sandbox."),
         filters=[strip],
         validators=[DataRequired(_l("Enter a name for the channel configuration.")),
                     Length(max=128, message=_l("A name has at most 128 characters."))],
@@ -83,6 +91,11 @@ class ChannelFieldsForm(FlaskForm):
     )
     version = HiddenField()  # the version the edit form was opened at
 
+    def __init__(self, *args, sandbox, configuration_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Names are unique in a sandbox: prod and dev may each have one of the same name.
+        self.sandbox, self.configuration_id = sandbox, configuration_id  # the one being edited, if any
+
     def validate_name(self, field):
 
         value = field.data or ""
@@ -94,13 +107,8 @@ class ChannelFieldsForm(FlaskForm):
             wrong = dict.fromkeys(c for c in value if not CHANNEL_NAME_CHARACTER.fullmatch(c))
             raise ValidationError(gettext("A name has only letters A-Z, digits and _ . - (not %(characters)s).",
                                           characters=" ".join(f"“{c}”" for c in wrong)))
-        clash = ChannelConfiguration.select().where(ChannelConfiguration.name_key == value.casefold())
-        if self.configuration_id is not None:
-            clash = clash.where(ChannelConfiguration.id != self.configuration_id)
-        clash = clash.first()
-        if clash is not None:
-            raise ValidationError(gettext("A channel configuration with this name already exists in sandbox "
-                                          "%(sandbox)s.", sandbox=clash.sandbox.name))
+        if name_taken(value, self.sandbox, self.configuration_id):
+            raise ValidationError(_l("A channel configuration with this name already exists in this sandbox."))
 
     def validate_sms_type(self, field):
         if field.data not in SMS_TYPES:
@@ -137,8 +145,7 @@ class ChannelConfigurationForm(ChoosesCredential, ChannelFieldsForm):
     choices_for = HiddenField()
 
     def __init__(self, *args, sandbox, configuration_id=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.sandbox, self.configuration_id = sandbox, configuration_id
+        super().__init__(*args, sandbox=sandbox, configuration_id=configuration_id, **kwargs)
         # The help names the sandbox, which an admin typed: gettext, never a lazy (safe) string.
         self.credential.description = gettext("An API credential with an incoming number in sandbox %(sandbox)s.",
                                               sandbox=sandbox.name)
@@ -191,6 +198,14 @@ class ChannelConfigurationForm(ChoosesCredential, ChannelFieldsForm):
             return gettext("%(name)s (cannot send %(channel)s)", name=chosen.name,
                            channel=CHANNELS.get(self.channel.data, CHANNELS["sms"])["label"])
         return super().unusable_label(chosen, sandbox)
+
+    def columns(self) -> dict:
+        """What a save writes, by column name: the configuration as typed."""
+        return {"name": self.name.data, "name_key": self.name.data.casefold(),
+                "description": self.description.data or "", "channel": self.channel.data,
+                "sms_type": self.sms_type.data, "credential": self.chosen_credential.id,
+                "sender_number": self.sender_number.data, "subdomain": self.subdomain.data or "",
+                "execution_field": self.execution_field.data}
 
     def validate_channel(self, field):
         if field.data not in CHANNELS:

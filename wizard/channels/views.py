@@ -7,7 +7,7 @@ from flask import Blueprint, flash, request, url_for
 from flask_babel import gettext as _
 from wtforms.validators import ValidationError
 
-from wizard.channels.forms import CHANNELS, SMS_TYPES, ChannelConfigurationForm
+from wizard.channels.forms import CHANNELS, SMS_TYPES, ChannelConfigurationForm, name_taken
 from wizard.core import audit
 from wizard.core.context import current_sandbox
 from wizard.core.db import database
@@ -159,17 +159,7 @@ def _outcome(action: str, credential: ApiCredential) -> tuple[str, str | None]:
 
 
 def _values(form) -> dict:
-    return {
-        ChannelConfiguration.name: form.name.data,
-        ChannelConfiguration.name_key: form.name.data.casefold(),
-        ChannelConfiguration.description: form.description.data or "",
-        ChannelConfiguration.channel: form.channel.data,
-        ChannelConfiguration.sms_type: form.sms_type.data,
-        ChannelConfiguration.credential: form.chosen_credential.id,
-        ChannelConfiguration.sender_number: form.sender_number.data,
-        ChannelConfiguration.subdomain: form.subdomain.data or "",
-        ChannelConfiguration.execution_field: form.execution_field.data,
-    }
+    return {getattr(ChannelConfiguration, name): value for name, value in form.columns().items()}
 
 
 def _create(form, sandbox, action: str) -> ChannelConfiguration:
@@ -279,13 +269,13 @@ def _differences(form, current: ChannelConfiguration) -> list[str]:
     return [str(form[name].label.text) for name in FIELDS if str(saved.get(name) or "") != str(typed.get(name) or "")]
 
 
-def _copy_name(name: str) -> str:
-    """name-copy, then name-copy-2, ...: the first that is free, within the length a name may have."""
+def _copy_name(name: str, sandbox) -> str:
+    """name-copy, then name-copy-2, ...: the first that is free in the sandbox, within the length a name may have."""
     attempt = 1
     while True:
         suffix = "-copy" if attempt == 1 else f"-copy-{attempt}"
         candidate = name[:MAX_NAME - len(suffix)] + suffix
-        if not ChannelConfiguration.select().where(ChannelConfiguration.name_key == candidate.casefold()).exists():
+        if not name_taken(candidate, sandbox):
             return candidate
         attempt += 1
 
@@ -295,7 +285,7 @@ def duplicate(configuration_id):
     """Copy a configuration as a draft and open the copy to edit it."""
     original = _get(configuration_id)
     with database.atomic():
-        name = _copy_name(original.name)
+        name = _copy_name(original.name, original.sandbox)
         copy = ChannelConfiguration.create(
             name=name, name_key=name.casefold(), description=original.description, channel=original.channel,
             sms_type=original.sms_type, credential=original.credential_id, sandbox=original.sandbox_id,

@@ -336,6 +336,18 @@ def m0010_outbound_message_text(db):
     db.execute_sql("ALTER TABLE outbound_message ADD COLUMN body TEXT NOT NULL DEFAULT ''")
 
 
+def m0011_names_unique_per_sandbox(db):
+    # Sandboxes are separate environments: prod and dev may each have a channel configuration or a
+    # custom webhook of the same name (an import from prod into dev keeps its names). Index
+    # changes only: neither SQLite nor PostgreSQL copies the table for them.
+    migrator = _migrator(db)
+    for table in ("channel_configuration", "custom_webhook"):
+        migrate(
+            migrator.drop_index(table, f"{table}_name_key"),
+            migrator.add_index(table, ("sandbox_id", "name_key"), True),
+        )
+
+
 MIGRATIONS = [
     ("0001_accounts_and_sandboxes", m0001_accounts_and_sandboxes),
     ("0002_audit_log_and_login_throttle", m0002_audit_log_and_login_throttle),
@@ -347,6 +359,7 @@ MIGRATIONS = [
     ("0008_server_side_sessions_and_sign_in_attempts", m0008_server_side_sessions_and_sign_in_attempts),
     ("0009_twilio_retries_once_and_edit_versions", m0009_twilio_retries_once_and_edit_versions),
     ("0010_outbound_message_text", m0010_outbound_message_text),
+    ("0011_names_unique_per_sandbox", m0011_names_unique_per_sandbox),
 ]
 
 

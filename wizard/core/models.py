@@ -204,7 +204,7 @@ class ChannelConfiguration(BaseModel):
     """What a journey sends through: channel, SMS type, credential and sender number."""
 
     name = peewee.CharField(max_length=128)
-    name_key = peewee.CharField(max_length=128, unique=True)
+    name_key = peewee.CharField(max_length=128)  # case-folded: unique in its sandbox (Meta)
     description = peewee.TextField(default="")
     channel = peewee.CharField(max_length=8, default="sms")  # sms (SMS/MMS), rcs
     sms_type = peewee.CharField(max_length=16)  # marketing, transactional
@@ -223,6 +223,7 @@ class ChannelConfiguration(BaseModel):
 
     class Meta:
         table_name = "channel_configuration"
+        indexes = ((("sandbox", "name_key"), True),)  # names are unique per sandbox (migration 0011)
 
     def __str__(self):
         return self.name
@@ -259,7 +260,7 @@ class CustomWebhook(BaseModel):
     """A custom provider's webhook: its sample payload, with placeholders, is the shape to read."""
 
     name = peewee.CharField(max_length=128)
-    name_key = peewee.CharField(max_length=128, unique=True)
+    name_key = peewee.CharField(max_length=128)  # case-folded: unique in its sandbox (Meta)
     type = peewee.CharField(max_length=16)  # inbound, feedback
     credential = peewee.ForeignKeyField(ApiCredential, null=True, on_delete="RESTRICT", backref="custom_webhooks")
     sandbox = peewee.ForeignKeyField(Sandbox, on_delete="RESTRICT", backref="custom_webhooks")
@@ -277,6 +278,7 @@ class CustomWebhook(BaseModel):
 
     class Meta:
         table_name = "custom_webhook"
+        indexes = ((("sandbox", "name_key"), True),)  # names are unique per sandbox (migration 0011)
 
     def __str__(self):
         return self.name

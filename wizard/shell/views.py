@@ -29,6 +29,7 @@ NAVIGATION = [
     ("health.index", _l("Health")),
     ("consent.index", _l("Consent register")),
     ("sandboxes.index", _l("Sandboxes")),
+    ("transfer.index", _l("Export and import")),
     ("practice.index", _l("Practice")),
     ("audit.index", _l("Audit log")),
 ]

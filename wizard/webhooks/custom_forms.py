@@ -43,7 +43,7 @@ class CustomWebhookForm(ChoosesCredential, FlaskForm):
 
     name = StringField(
         _l("Name"),
-        description=_l("Up to 128 characters, unique among webhooks."),
+        description=_l("Up to 128 characters, unique among this sandbox's webhooks."),
         filters=[strip],
         validators=[DataRequired(_l("Enter a name for the webhook.")),
                     Length(max=128, message=_l("A name has at most 128 characters.")),
@@ -108,16 +108,35 @@ class CustomWebhookForm(ChoosesCredential, FlaskForm):
         """The placeholders the chosen type reads, as the admin writes them."""
         return [placeholder(name) for name in REQUIRED.get(self.type.data, REQUIRED["inbound"])]
 
+    def columns(self, editing: bool = False) -> dict:
+        """What a save writes, by column name. A blank HMAC secret keeps the stored one, unless an
+        edit asks to remove it."""
+        inbound = self.type.data == "inbound"
+        values = {
+            "name": self.name.data,
+            "name_key": self.name.data.casefold(),
+            "type": self.type.data,
+            "credential": self.chosen_credential.id if inbound else None,
+            "sender_number": self.sender_number.data if inbound else "",
+            "payload": self.payload.data,
+            "hmac_header": self.hmac_header.data,
+        }
+        if self.hmac_secret.data:
+            values["hmac_secret"] = self.hmac_secret.data
+        elif editing and self.remove_hmac_secret.data:
+            values["hmac_secret"] = None
+        return values
+
     def validate_name(self, field):
         if field.errors or not field.data:
             return
-        clash = CustomWebhook.select().where(CustomWebhook.name_key == field.data.casefold())
+        # Names are unique in a sandbox: prod and dev may each have one of the same name.
+        clash = CustomWebhook.select().where(CustomWebhook.sandbox == self.sandbox.id,
+                                             CustomWebhook.name_key == field.data.casefold())
         if self.webhook_id is not None:
             clash = clash.where(CustomWebhook.id != self.webhook_id)
-        clash = clash.first()
-        if clash is not None:
-            raise ValidationError(_("A webhook with this name already exists in sandbox %(sandbox)s.",
-                                    sandbox=clash.sandbox.name))
+        if clash.exists():
+            raise ValidationError(_l("A webhook with this name already exists in this sandbox."))
 
     def validate_type(self, field):
         if field.data not in TYPES:

@@ -119,21 +119,7 @@ def _one_field(form, custom_webhook):
 
 
 def _values(form, custom_webhook=None) -> dict:
-    inbound = form.type.data == "inbound"
-    values = {
-        "name": form.name.data,
-        "name_key": form.name.data.casefold(),
-        "type": form.type.data,
-        "credential": form.chosen_credential.id if inbound else None,
-        "sender_number": form.sender_number.data if inbound else "",
-        "payload": form.payload.data,
-        "hmac_header": form.hmac_header.data,
-    }
-    if form.hmac_secret.data:
-        values["hmac_secret"] = form.hmac_secret.data
-    elif custom_webhook is not None and form.remove_hmac_secret.data:
-        values["hmac_secret"] = None
-    return values
+    return form.columns(editing=custom_webhook is not None)
 
 
 def _create(form, sandbox) -> CustomWebhook:

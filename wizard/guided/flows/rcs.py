@@ -316,8 +316,8 @@ RcsChannelForm = with_help(
 
 
 def rcs_channel_form(run: Run):
-
-    return RcsChannelForm
+    # Its name is unique in the sandbox the setup is for.
+    return lambda **kwargs: RcsChannelForm(sandbox=_rcs_sandbox(run), **kwargs)
 
 
 def rcs_channel_context(run: Run) -> dict:
