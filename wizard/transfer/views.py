@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from wizard.core import audit
 from wizard.core.context import current_sandbox
 from wizard.core.db import database
+from wizard.shell.i18n import joined
 from wizard.shell.pages import redirect_to, render
 from wizard.transfer import document as export_file
 from wizard.transfer.document import BadFile
@@ -115,5 +116,5 @@ def apply():
     services = sorted({item.service for item in outcome.apply_to_twilio()})
     if services:
         flash(_("The webhook URLs are new in this sandbox: on the Webhooks page, Apply to Twilio for Messaging "
-                "Service %(services)s.", services=", ".join(services)), "warning")
+                "Service %(services)s.", services=joined(services)), "warning")
     return redirect_to(url_for("transfer.index"))
