@@ -112,6 +112,8 @@ def step(flow_name, token, step_name):
 def _step_action(run: Run, step: Step, form, name: str, argument: str):
     """One of the step's own buttons (preset, preview, test request...): its fragment, or the step again."""
     context = step.actions[name](run, form, argument)
+    if context.get("redirect"):  # the action finished the step (e.g. created what it chose)
+        return redirect_to(context["redirect"])
     fragment = context.pop("fragment", None)
     if fragment and is_htmx():
         return render_template(fragment, run=run, step=step, form=form, step_url=_step_url(run, step), **context)

@@ -1,0 +1,175 @@
+"""Setting up the Twilio side from the guided SMS/MMS flow, against the fake Twilio: a Messaging Service
+created with our webhook URLs, an account number added to its sender pool (or refused, 21712, when another
+service holds it), no SMS number, and a Trial account's verified recipients (21608 stopped before sending)."""
+import re
+
+from tests.support.guided import start, step_url
+from tests.support.html import field_error, text
+from wizard.core.models import ApiCredential, AuditEntry
+from wizard.providers.twilio.client import TRIAL_PREFIX
+
+MESSAGING = "messaging.twilio.com"
+
+
+def walk(client, account, upto, name="Twilio prod", service_sid=None) -> str:
+    """The steps before `upto` with `account` (a fake Twilio account); the first step's URL."""
+    first = start(client)
+    client.get(first)
+    steps = [("credential", {"vendor": "twilio", "name": name}),
+             ("account", {"account_sid": account.sid, "auth_token": account.auth_token}),
+             ("messaging_service", {"messaging_service_sid": service_sid or ""})]
+    for step, data in steps:
+        if step == upto:
+            break
+        response = client.post(step_url(first, step), data)
+        assert response.status_code == 303, text(response)
+    return first
+
+
+def fresh_account(fake, numbers=("+14155550161",)):
+    account = fake.add_account("Fresh account", "active", "Full")
+    for number in numbers:
+        fake.add_number(account.sid, number)
+    return account
+
+
+def test_a_fresh_account_creates_its_messaging_service_and_adds_a_number(signed_in, fake_twilio, in_app):
+    account = fresh_account(fake_twilio)
+    first = walk(signed_in, account, upto="messaging_service")
+    url = step_url(first, "messaging_service")
+    page = text(signed_in.get(url))
+    assert "This account has no Messaging Service yet. Create one here" in page
+    assert "Create one in the Twilio console" not in page
+
+    # First press: what will be created, the name suggested from the credential's; nothing sent yet.
+    fake_twilio.clear_requests()
+    page = text(signed_in.post(url, {"action": "new_service"}))
+    assert 'value="Twilio prod"' in page and "Create this Messaging Service" in page
+    inbound, status = re.findall(r"<code>(http[^<]*/(?:inbound|status))</code>", page)
+    assert fake_twilio.requests_matching(method="POST") == []
+
+    response = signed_in.post(url, {"action": "create_service", "service_name": "Acme texts"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/numbers")
+    created, = fake_twilio.requests_matching(method="POST", host=MESSAGING, path="/v1/Services")
+    assert created.form == {"FriendlyName": "Acme texts", "InboundRequestUrl": inbound, "StatusCallback": status}
+    service, = fake_twilio.accounts[account.sid].services.values()
+    assert (service.friendly_name, service.inbound_request_url, service.status_callback) == ("Acme texts", inbound,
+                                                                                            status)
+
+    numbers_url = step_url(first, "numbers")
+    page = text(signed_in.get(numbers_url))
+    number_sid, = fake_twilio.accounts[account.sid].incoming_numbers
+    assert "In no service" in page and f'value="add_number:{number_sid}"' in page
+    page = text(signed_in.post(numbers_url, {"action": f"add_number:{number_sid}"}))
+    assert "to Messaging Service Acme texts?" in page
+    assert not fake_twilio.requests_matching(method="POST", path=f"/v1/Services/{service.sid}/PhoneNumbers")
+    page = text(signed_in.post(numbers_url, {"action": f"confirm_add_number:{number_sid}"}))
+    added, = fake_twilio.requests_matching(method="POST", host=MESSAGING,
+                                           path=f"/v1/Services/{service.sid}/PhoneNumbers")
+    assert added.form == {"PhoneNumberSid": number_sid}
+    assert "is now in the Messaging Service" in page and "In this service" in page
+    assert 'value="+14155550161"' in page  # the run's sandbox gets it
+
+    response = signed_in.post(numbers_url, {"use_1": "y", "number_1": "+14155550161"})
+    assert response.status_code == 303, text(response)
+    response = signed_in.post(step_url(first, "review"))
+    assert response.status_code == 303, text(response)
+    with in_app():
+        credential = ApiCredential.get()
+        assert credential.messaging_service_sid == service.sid
+        number, = credential.numbers
+        # The service already calls the credential's own receivers: nothing to apply.
+        assert (inbound, status) == (f"http://localhost/hooks/twilio/{number.webhook_key}/inbound",
+                                     f"http://localhost/hooks/twilio/{number.webhook_key}/status")
+        changes = [e.changes for e in AuditEntry.select().where(AuditEntry.object_type == "Sandbox")]
+        assert any(service.sid in c and "twilio_messaging_service_created" in c for c in changes)
+        assert any(number_sid in c and "twilio_sender_pool" in c for c in changes)
+
+
+def test_a_name_too_long_or_refused_by_twilio_is_shown(signed_in, fake_twilio):
+    account = fresh_account(fake_twilio)
+    url = step_url(walk(signed_in, account, upto="messaging_service"), "messaging_service")
+    response = signed_in.post(url, {"action": "create_service", "service_name": "x" * 65})
+    assert response.status_code == 422
+    assert field_error(text(response), "service_name") == "A Messaging Service name has at most 64 characters."
+    account.auth_token = "0" * 32  # the token changed in the console since the account step
+    response = signed_in.post(url, {"action": "create_service", "service_name": "Acme texts"})
+    assert response.status_code == 422
+    assert "Twilio error 20003: Authenticate." in text(response)
+    assert 'value="Acme texts"' in text(response)
+    assert fake_twilio.accounts[account.sid].services == {}
+
+
+def test_a_number_held_by_another_service_is_named_and_twilios_refusal_shown(signed_in, fake_twilio):
+    first = walk(signed_in, fake_twilio.accounts[fake_twilio.account_sid], upto="numbers",
+                 service_sid=fake_twilio.service_sid)
+    numbers_url = step_url(first, "numbers")
+    page = text(signed_in.get(numbers_url))
+    assert f"In another service: {fake_twilio.second_service_name}" in page
+    held = next(n for n in fake_twilio.accounts[fake_twilio.account_sid].incoming_numbers.values()
+                if n.phone_number == fake_twilio.second_service_numbers[0])
+    response = signed_in.post(numbers_url, {"action": f"confirm_add_number:{held.sid}"})
+    assert response.status_code == 422
+    assert ("Twilio error 21712: Phone Number or Short Code is associated with another Messaging Service."
+            in text(response))
+    refused, = fake_twilio.requests_matching(method="POST", path=f"/v1/Services/{fake_twilio.service_sid}/PhoneNumbers")
+    assert refused.form == {"PhoneNumberSid": held.sid}
+
+
+def test_an_account_without_an_sms_number_is_pointed_to_the_console(signed_in, fake_twilio):
+    account = fresh_account(fake_twilio, numbers=())
+    service = fake_twilio.add_service(account.sid, "Empty")
+    page = text(signed_in.get(step_url(walk(signed_in, account, upto="numbers", service_sid=service.sid), "numbers")))
+    assert "This account has no phone number that can send SMS." in page
+    assert 'href="https://console.twilio.com/us1/develop/phone-numbers/manage/search"' in page
+
+
+def test_a_trial_account_offers_its_verified_numbers_and_stops_other_recipients(signed_in, fake_twilio, in_app):
+    trial = fake_twilio.add_account("Trial account", "active", "Trial")
+    service = fake_twilio.add_service(trial.sid, "Trial service")
+    fake_twilio.add_number(trial.sid, "+14155550171", service.sid)
+    trial.verified_numbers.extend(["+14155550177", "+14155550178"])
+    first = walk(signed_in, trial, upto="numbers", service_sid=service.sid)
+    assert signed_in.post(step_url(first, "numbers"), {"use_1": "y", "number_1": "+14155550171"}).status_code == 303
+    done = signed_in.post(step_url(first, "review")).headers["Location"]
+    page = text(signed_in.get(done))
+    assert "This is a Trial account: Twilio delivers its messages only to the phone numbers verified" in page
+    assert "<code>+14155550177</code>" in page and "<code>+14155550178</code>" in page
+    assert 'value="+14155550177"' in page  # the first one offered as the recipient
+    assert fake_twilio.requests_matching(method="GET", path=f"/2010-04-01/Accounts/{trial.sid}/OutgoingCallerIds.json")
+    with in_app():
+        credential_id = ApiCredential.get().id
+
+    fake_twilio.clear_requests()
+    response = signed_in.post(f"/credentials/{credential_id}/verify", {"number": "+14155550199", "message": "Hi"})
+    assert response.status_code == 422
+    assert field_error(text(response), "number") == (
+        "Twilio error 21608: The number +14155550199 is unverified. Trial accounts cannot send messages to "
+        "unverified numbers; verify +14155550199 at twilio.com/user/account/phone-numbers/verified, or purchase a "
+        "Twilio number to send messages to unverified numbers. Nothing was sent. Choose one of the verified "
+        "numbers listed above.")
+    assert fake_twilio.requests_matching(method="POST") == []  # stopped before sending
+
+    response = signed_in.post(f"/credentials/{credential_id}/verify", {"number": "+14155550178", "message": "Hi"})
+    assert response.status_code == 303
+    sent, = fake_twilio.requests_matching(method="POST", path=f"/2010-04-01/Accounts/{trial.sid}/Messages.json")
+    assert sent.form["To"] == "+14155550178" and sent.form["Body"] == "Hi"
+    message, = fake_twilio.messages.values()
+    assert message.body == TRIAL_PREFIX + "Hi"
+
+
+def test_the_simulator_refuses_a_trial_send_to_an_unverified_number(fake_twilio):
+    """Twilio's own answer, for whoever sends without the wizard's check (the simulator's 21608)."""
+    from tests.support.fake_twilio import TwilioFault  # noqa: F401  (the shape the fake answers in)
+    from wizard.providers.twilio.client import TwilioError, make_client, send_message
+
+    trial = fake_twilio.add_account("Trial account", "active", "Trial")
+    service = fake_twilio.add_service(trial.sid, "Trial service")
+    client = make_client(trial.sid, trial.auth_token, fake_twilio.base_url)
+    try:
+        send_message(client, "+14155550199", service.sid, "Hi")
+    except TwilioError as error:
+        assert (error.code, error.status) == (21608, 400)
+        assert error.message.startswith("The number +14155550199 is unverified.")
+    else:
+        raise AssertionError("sent")
