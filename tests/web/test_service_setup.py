@@ -173,3 +173,60 @@ def test_the_simulator_refuses_a_trial_send_to_an_unverified_number(fake_twilio)
         assert error.message.startswith("The number +14155550199 is unverified.")
     else:
         raise AssertionError("sent")
+
+
+def test_express_setup_creates_everything_with_twilios_request_shapes(signed_in, fake_twilio, in_app):
+    account = fresh_account(fake_twilio)
+    first = walk(signed_in, account, upto="messaging_service")
+    page = text(signed_in.get(step_url(first, "messaging_service")))
+    express = re.search(r'href="(/setup/sms/[^"]+/express)"', page).group(1)
+    assert "Set up everything on one screen" in page
+    page = text(signed_in.get(express))
+    assert 'value="Twilio prod"' in page  # the credential's name, proposed
+    assert re.search(r'<input checked id="service-\d+" name="service" type="radio" value="new">', page)  # none yet: new
+    assert "+14155550161 · will be added to the service" in page
+    fake_twilio.clear_requests()
+    response = signed_in.post(express, {"name": "Twilio prod", "service": "new", "service_name": "Acme texts",
+                                        "number": "+14155550161", "apply_webhooks": "y", "to": "+14155550123",
+                                        "message": "Hello", "action": "go"})
+    assert response.status_code == 303, text(response)
+    posts = [(r.path, r.form) for r in fake_twilio.requests_matching(method="POST")]
+    service, = fake_twilio.accounts[account.sid].services.values()
+    number_sid, = fake_twilio.accounts[account.sid].incoming_numbers
+    with in_app():
+        credential = ApiCredential.get()
+        key = credential.numbers.get().webhook_key
+    ours = {"InboundRequestUrl": f"http://localhost/hooks/twilio/{key}/inbound",
+            "StatusCallback": f"http://localhost/hooks/twilio/{key}/status"}
+    assert posts == [
+        ("/v1/Services", {"FriendlyName": "Acme texts", **ours}),
+        (f"/v1/Services/{service.sid}/PhoneNumbers", {"PhoneNumberSid": number_sid}),
+        (f"/v1/Services/{service.sid}", {**ours, "UseInboundWebhookOnNumber": "false"}),
+        (f"/2010-04-01/Accounts/{account.sid}/Messages.json",
+         {"To": "+14155550123", "MessagingServiceSid": service.sid, "Body": "Hello"}),
+    ]
+    done = text(signed_in.get(response.headers["Location"]))
+    assert "Everything is set up" in done and 'id="message-sid"' in done
+
+
+def test_express_setup_shows_where_it_stopped_and_goes_on_from_there(signed_in, fake_twilio, in_app):
+    first = walk(signed_in, fake_twilio.accounts[fake_twilio.account_sid], upto="messaging_service")
+    express = step_url(first, "messaging_service").rsplit("/", 1)[0] + "/express"
+    page = text(signed_in.get(express))
+    assert f"<code>{'https://hooks.acme.example/twilio/inbound'}</code>" in page  # Twilio's current URL beside ours
+    form = {"name": "Twilio prod", "service": fake_twilio.service_sid, "number": fake_twilio.second_service_numbers[0],
+            "apply_webhooks": "y", "to": "+14155550123", "message": "Hello", "action": "go"}
+    response = signed_in.post(express, form)  # a number the marketing service holds
+    assert response.status_code == 422
+    page = text(response)
+    assert re.search(r'data-stage="credential_name">[^<]*<strong>done', page)
+    assert re.search(r'data-stage="service">[^<]*<strong>done', page)
+    assert "Twilio error 21712: Phone Number or Short Code is associated with another Messaging Service." in page
+    fake_twilio.clear_requests()
+    response = signed_in.post(express, {**form, "number": fake_twilio.service_numbers[0]})
+    assert response.status_code == 303, text(response)
+    with in_app():
+        assert ApiCredential.select().count() == 1
+    assert not fake_twilio.requests_matching(method="POST", path="/v1/Services")  # nothing created twice
+    assert fake_twilio.requests_matching(method="POST", path="/2010-04-01/Accounts/"
+                                         f"{fake_twilio.account_sid}/Messages.json")

@@ -60,7 +60,7 @@ def test_message_context(credential: ApiCredential, form: SmsTestForm | None = N
             "simulated": TwilioAccount.of(credential).transport.practice, **trial}
 
 
-def _status_context(sent: SentMessage | None, message_sid: str, error: str | None = None,
+def message_status_context(sent: SentMessage | None, message_sid: str, error: str | None = None,
                     retry: bool = False) -> dict:
     """What the status of a test message (credentials/_message_status.html) shows; it asks again
     by itself while the message can still move, or while Twilio could not be reached."""
@@ -115,7 +115,19 @@ def verify(credential_id):
         return _verify_page(credential, form, status=422, retry=retry)
     if not is_htmx():
         return redirect_to(url_for("credentials.message", credential_id=credential.id, message_sid=sent.sid))
-    return _verify_page(credential, form, **_status_context(sent, sent.sid))
+    return _verify_page(credential, form, **message_status_context(sent, sent.sid))
+
+
+def current_status(credential: ApiCredential, message_sid: str) -> dict:
+    """The test message as Twilio knows it now, as its status panel shows it."""
+    sent, error, retry = None, None, False
+    try:
+        sent = fetch_message(_client(credential), message_sid)
+    except TwilioUnreachable as unreachable:
+        error, retry = _("%(reason)s. Asking again…", reason=unreachable.message), True
+    except TwilioError as failure:
+        error = twilio_says(failure)
+    return message_status_context(sent, message_sid, error, retry)
 
 
 @bp.route("/<int:credential_id>/messages/<message_sid>")
@@ -124,14 +136,8 @@ def message(credential_id, message_sid):
     credential = _get_twilio(credential_id)
     if not MESSAGE_SID.match(message_sid):
         abort(404)
-    sent, error, retry = None, None, False
-    try:
-        sent = fetch_message(_client(credential), message_sid)
-    except TwilioUnreachable as unreachable:
-        error, retry = _("%(reason)s. Asking again…", reason=unreachable.message), True
-    except TwilioError as failure:
-        error = twilio_says(failure)
-    status = _status_context(sent, message_sid, error, retry)
+    status = current_status(credential, message_sid)
+    sent = status["sent"]
     if is_htmx() and sent and request.args.get("seen") == sent.status:
         return "", 204  # the status asking again, and no news: what is shown (and read out) stays
     if is_htmx():  # the status asking again: just itself, and no flash messages taken from the page
