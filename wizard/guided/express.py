@@ -126,8 +126,9 @@ def _number_choices(proposal: Proposal) -> list[tuple[str, str]]:
     return sorted(choices, key=lambda c: order.get(c[0], 0))
 
 
-def build_form(run: Run, proposal: Proposal, formdata=None) -> ExpressForm:
-    """The form with its choices from the proposal; first shown, filled with what is proposed."""
+def build_form(run: Run, proposal: Proposal, formdata=None, repropose: bool = False) -> ExpressForm:
+    """The form with its choices from the proposal; first shown, filled with what is proposed.
+    `repropose`: the service was changed, so the number proposed for it replaces the one posted."""
     if formdata is not None:
         form = ExpressForm(formdata=formdata)
     else:
@@ -140,7 +141,7 @@ def build_form(run: Run, proposal: Proposal, formdata=None) -> ExpressForm:
     form.service.choices = [(s.sid, f"{s.friendly_name} ({s.sid})") for s in proposal.services] + [
         (NEW, _("A new Messaging Service"))]
     form.number.choices = _number_choices(proposal)
-    if formdata is None or form.service.data != proposal.service_sid or not form.number.data:
+    if formdata is None or repropose or form.service.data != proposal.service_sid or not form.number.data:
         form.service.data = proposal.service_sid
         form.number.data = form.number.choices[0][0] if form.number.choices else None
     return form

@@ -208,9 +208,10 @@ def express(token):
         return redirect_to(_step_url(run, run.first_open_step()))
     posted = request.method == "POST"
     proposal = express_setup.propose(run, request.form.get("service") if posted else None)
-    form = express_setup.build_form(run, proposal, formdata=request.form if posted else None)
+    refresh = request.form.get("action") == "refresh"
+    form = express_setup.build_form(run, proposal, formdata=request.form if posted else None, repropose=refresh)
     form.credential_id = run.facts("express").get("credential_id")  # a second press: the name is ours
-    if not posted or request.form.get("action") == "refresh":
+    if not posted or refresh:
         return _express_page(run, form, proposal)
     if not form.validate():
         return _express_page(run, form, proposal, status=422)
