@@ -134,6 +134,7 @@ def test_a_trial_account_offers_its_verified_numbers_and_stops_other_recipients(
     done = signed_in.post(step_url(first, "review")).headers["Location"]
     page = text(signed_in.get(done))
     assert "This is a Trial account: Twilio delivers its messages only to the phone numbers verified" in page
+    assert "<code>Sent from your Twilio trial account - </code>" in page
     assert "<code>+14155550177</code>" in page and "<code>+14155550178</code>" in page
     assert 'value="+14155550177"' in page  # the first one offered as the recipient
     assert fake_twilio.requests_matching(method="GET", path=f"/2010-04-01/Accounts/{trial.sid}/OutgoingCallerIds.json")
@@ -219,8 +220,10 @@ def test_express_setup_shows_where_it_stopped_and_goes_on_from_there(signed_in, 
     response = signed_in.post(express, form)  # a number the marketing service holds
     assert response.status_code == 422
     page = text(response)
-    assert re.search(r'data-stage="credential_name">[^<]*<strong>done', page)
-    assert re.search(r'data-stage="service">[^<]*<strong>done', page)
+    assert re.search(r'data-stage="credential_name">Credential name: done', page)
+    assert re.search(r'data-stage="service">Messaging Service: done', page)
+    assert re.search(r'data-stage="number"><strong class="field-error">Number in the Messaging Service: failed', page)
+    assert re.search(r'data-stage="credential">API credential saved: not done yet', page)
     assert "Twilio error 21712: Phone Number or Short Code is associated with another Messaging Service." in page
     fake_twilio.clear_requests()
     response = signed_in.post(express, {**form, "number": fake_twilio.service_numbers[0]})
@@ -230,3 +233,15 @@ def test_express_setup_shows_where_it_stopped_and_goes_on_from_there(signed_in, 
     assert not fake_twilio.requests_matching(method="POST", path="/v1/Services")  # nothing created twice
     assert fake_twilio.requests_matching(method="POST", path="/2010-04-01/Accounts/"
                                          f"{fake_twilio.account_sid}/Messages.json")
+
+
+def test_the_practice_page_lists_the_new_account_and_the_trial_accounts_verified_numbers(signed_in, app):
+    from tests.support.practice import practice_sandbox
+    from wizard.providers.twilio.simulator import FRESH_ACCOUNT, FRESH_NUMBER, TRIAL_VERIFIED_NUMBERS
+
+    practice_sandbox(app)
+    signed_in.post("/practice/start", {"start": "practice"})
+    page = text(signed_in.get("/practice"))
+    assert f"<code>{FRESH_ACCOUNT.sid}</code>" in page and f"<code>{FRESH_ACCOUNT.auth_token}</code>" in page
+    assert FRESH_NUMBER in page
+    assert all(number in page for number in TRIAL_VERIFIED_NUMBERS)

@@ -14,6 +14,7 @@ from wizard.providers.transport import TwilioAccount
 from wizard.providers.twilio import client as client_module
 from wizard.providers.twilio.checks import CheckFailed, twilio_says
 from wizard.providers.twilio.client import (
+    TRIAL_PREFIX,
     TRIAL_UNVERIFIED,
     TRIAL_UNVERIFIED_CODE,
     MessagingService,
@@ -142,7 +143,13 @@ def trial_refusal(to: str) -> TwilioError:
     return TwilioError(TRIAL_UNVERIFIED_CODE, TRIAL_UNVERIFIED.format(to=to), 400)
 
 
+def trial_context() -> dict:
+    """What a page says about a Trial account: the explanation and the notice Twilio puts first."""
+    return {"trial_explanation": trial_explanation(), "trial_prefix": TRIAL_PREFIX,
+            "verified_url": VERIFIED_CALLER_IDS_URL}
+
+
 def trial_explanation() -> str:
     return _("This is a Trial account: Twilio delivers its messages only to the phone numbers verified on the "
-             "account (Verified Caller IDs), and every message starts with “Sent from your Twilio trial account - ”. "
-             "Upgrade the account in the Twilio console to send to any number.")
+             "account (its verified caller IDs), and puts its trial notice before every message. Upgrade the account "
+             "in the Twilio console to send to any number.")

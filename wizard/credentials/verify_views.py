@@ -9,11 +9,7 @@ from wizard.core.models import ApiCredential, OutboundMessage
 from wizard.credentials.blueprint import bp
 from wizard.credentials.forms import SmsTestForm
 from wizard.credentials.segments import count_segments
-from wizard.credentials.service_setup import (
-    VERIFIED_CALLER_IDS_URL,
-    trial_explanation,
-    verified_recipients,
-)
+from wizard.credentials.service_setup import trial_context, verified_recipients
 from wizard.credentials.test_message import is_trial, send_test_message
 from wizard.credentials.views import _get_twilio
 from wizard.messaging.statuses import FINAL, MESSAGE_STATUS, error_meaning, error_page
@@ -48,8 +44,7 @@ def test_message_context(credential: ApiCredential, form: SmsTestForm | None = N
     form = form or SmsTestForm(formdata=None)
     trial = {"trial": False}
     if is_trial(credential):
-        trial = {"trial": True, "trial_explanation": trial_explanation(), "verified": [], "verified_error": None,
-                 "verified_url": VERIFIED_CALLER_IDS_URL}
+        trial = {"trial": True, **trial_context(), "verified": [], "verified_error": None}
         try:
             trial["verified"] = verified_recipients(TwilioAccount.of(credential))
         except CheckFailed as failure:

@@ -18,6 +18,7 @@ from wizard.credentials.service_setup import (
     add_number,
     create_service,
     sender_pool,
+    trial_context,
     urls_for_key,
     verified_recipients,
 )
@@ -39,6 +40,9 @@ from wizard.shell.phones import e164, phone_number_validator
 from wizard.webhooks.apply import apply_webhooks
 
 NEW = "new"
+
+
+__all__ = ["NEW", "STAGES", "StageFailed", "build_form", "done_stages", "propose", "set_it_all_up", "trial_context"]
 
 
 # The stages of "Set it all up", in order, with what the screen calls them.

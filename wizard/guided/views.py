@@ -230,7 +230,8 @@ def express(token):
 def _express_page(run: Run, form, proposal, status=200, failed=None):
     return render("guided/express.html", "guided/_express.html", status=status, run=run, flow=run.flow, form=form,
                   proposal=proposal, stages=express_setup.STAGES, done=express_setup.done_stages(run), failed=failed,
-                  express_url=url_for("guided.express", token=run.token), new=express_setup.NEW)
+                  express_url=url_for("guided.express", token=run.token), new=express_setup.NEW,
+                  **express_setup.trial_context())
 
 
 def _express_done(credential, message_sid):
