@@ -15,12 +15,7 @@ from wizard.providers.twilio.simulator import DEMO_SERVICES, PRACTICE_PHONE
 MOST_INTERACTIONS = 5
 
 
-@pytest.fixture(autouse=True)
-def callbacks_finish(app):
-    """Messages still moving when a test ends would call into the next test's database."""
-    yield
-    if transport.EXTENSION in app.extensions:
-        app.extensions[transport.EXTENSION].timeline.wait_until_idle(15)
+pytestmark = pytest.mark.usefixtures("callbacks_finish")  # tests/browser/conftest.py
 
 
 def start_with(page, app, account, name="Twilio prod"):
