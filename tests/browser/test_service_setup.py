@@ -2,15 +2,19 @@
 account creates its Messaging Service and adds its number; a number another service holds is named and
 Twilio's refusal (21712) shown; a Trial account offers its verified numbers and stops another recipient
 (21608) before sending; and express setup on the practice account, from the account step to a delivered
-test message, counting every click, fill and select (at most 5)."""
+test message, counting every click, fill and select (at most 5); with two practice sandboxes, a number
+proposed for each, one changed in place, and a real sandbox left out."""
 import pytest
 from playwright.sync_api import expect
 
 from tests.support.app import create_admin
 from tests.support.browser import assert_not_reloaded, htmx_settled, mark_page, sign_in
 from tests.support.interactions import Interactions
+from tests.support.practice import practice_sandbox
+from wizard.core.db import database
+from wizard.core.models import ApiCredential
 from wizard.providers import transport
-from wizard.providers.twilio.simulator import DEMO_SERVICES, PRACTICE_PHONE
+from wizard.providers.twilio.simulator import DEMO_SERVICES, DEMO_UNASSIGNED_NUMBER, PRACTICE_PHONE
 
 MOST_INTERACTIONS = 5
 
@@ -124,15 +128,15 @@ def test_express_setup_from_the_account_step_to_a_delivered_message(any_page, ap
     expect(page.get_by_role("heading", name="Set up everything on one screen")).to_be_visible()
     expect(page.get_by_label("Name", exact=True)).to_have_value("Twilio practice")
     expect(page.get_by_label(f"{DEMO_SERVICES[0].friendly_name} ({DEMO_SERVICES[0].sid})")).to_be_checked()
-    expect(page.get_by_label("Number for this sandbox")).to_have_value(DEMO_SERVICES[0].numbers[0])
+    expect(page.get_by_label("Incoming number for practice", exact=True)).to_have_value(DEMO_SERVICES[0].numbers[0])
     expect(page.locator("#express")).to_contain_text("https://old-platform.example/twilio/inbound")  # Twilio's now
     expect(page.get_by_label("Test recipient")).to_have_value(PRACTICE_PHONE)
     if page.javascript:  # changed in place (not counted: the walk takes the proposal as it is)
         mark_page(page)
         page.get_by_label(f"{DEMO_SERVICES[1].friendly_name} ({DEMO_SERVICES[1].sid})").check()
-        expect(page.get_by_label("Number for this sandbox")).to_have_value(DEMO_SERVICES[1].numbers[0])
+        expect(page.get_by_label("Incoming number for practice", exact=True)).to_have_value(DEMO_SERVICES[1].numbers[0])
         page.get_by_label(f"{DEMO_SERVICES[0].friendly_name} ({DEMO_SERVICES[0].sid})").check()
-        expect(page.get_by_label("Number for this sandbox")).to_have_value(DEMO_SERVICES[0].numbers[0])
+        expect(page.get_by_label("Incoming number for practice", exact=True)).to_have_value(DEMO_SERVICES[0].numbers[0])
         htmx_settled(page)
         assert_not_reloaded(page)
     mark_page(page)
@@ -163,3 +167,38 @@ def test_express_setup_from_the_account_step_to_a_delivered_message(any_page, ap
 
 def service_account(simulator):
     return next(sid for sid, account in simulator.accounts.items() if DEMO_SERVICES[0].sid in account.services)
+
+
+def test_express_setup_proposes_a_number_for_each_sandbox(any_page, app, fake_twilio):
+    page, act = any_page, Interactions()
+    practice, europe = practice_sandbox(app, "practice"), practice_sandbox(app, "practice eu")
+    create_admin(app)
+    sign_in(page)
+    page.goto("/setup")
+    page.get_by_role("button", name="Try it with practice data (no Twilio account)").first.click()
+    page.get_by_role("button", name="Next").click()
+    act.click(page.get_by_role("button", name="Next"))
+    act.click(page.get_by_role("button", name="Set up everything on one screen"))
+
+    expect(page.get_by_label("Use in sandbox practice", exact=True)).to_be_checked()
+    expect(page.get_by_label("Use in sandbox practice eu", exact=True)).to_be_checked()
+    expect(page.get_by_label("Use in sandbox prod", exact=True)).not_to_be_checked()  # a real one: left out
+    first, second = DEMO_SERVICES[0].numbers
+    expect(page.get_by_label("Incoming number for practice", exact=True)).to_have_value(first)
+    expect(page.get_by_label("Incoming number for practice eu", exact=True)).to_have_value(second)
+    act.select(page.get_by_label("Incoming number for practice eu", exact=True), DEMO_UNASSIGNED_NUMBER)
+    mark_page(page)
+    act.click(page.get_by_role("button", name="Set it all up"))
+
+    expect(page.get_by_role("heading", name="Everything is set up")).to_be_visible()
+    expect(page.locator("#express")).to_contain_text("Sandbox practice eu")
+    if page.javascript:
+        assert_not_reloaded(page)
+    simulator = app.extensions[transport.EXTENSION]
+    account = simulator.accounts[service_account(simulator)]
+    added, = simulator.requests_matching(method="POST", path=f"/v1/Services/{DEMO_SERVICES[0].sid}/PhoneNumbers")
+    assert account.incoming_numbers[added.form["PhoneNumberSid"]].phone_number == DEMO_UNASSIGNED_NUMBER
+    with app.app_context(), database.connection_context():
+        assert ApiCredential.get().numbers_by_sandbox() == {practice: first, europe: DEMO_UNASSIGNED_NUMBER}
+    print(f"\nexpress setup with two sandboxes, one number changed (JavaScript {'on' if page.javascript else 'off'}): "
+          f"{act.count} interactions")

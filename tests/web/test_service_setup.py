@@ -5,7 +5,7 @@ import re
 
 from tests.support.guided import start, step_url
 from tests.support.html import field_error, text
-from wizard.core.models import ApiCredential, AuditEntry
+from wizard.core.models import ApiCredential, AuditEntry, Sandbox
 from wizard.providers.twilio.client import TRIAL_PREFIX
 
 MESSAGING = "messaging.twilio.com"
@@ -188,8 +188,8 @@ def test_express_setup_creates_everything_with_twilios_request_shapes(signed_in,
     assert "+14155550161 · will be added to the service" in page
     fake_twilio.clear_requests()
     response = signed_in.post(express, {"name": "Twilio prod", "service": "new", "service_name": "Acme texts",
-                                        "number": "+14155550161", "apply_webhooks": "y", "to": "+14155550123",
-                                        "message": "Hello", "action": "go"})
+                                        "use_1": "y", "number_1": "+14155550161", "apply_webhooks": "y",
+                                        "to": "+14155550123", "message": "Hello", "action": "go"})
     assert response.status_code == 303, text(response)
     posts = [(r.path, r.form) for r in fake_twilio.requests_matching(method="POST")]
     service, = fake_twilio.accounts[account.sid].services.values()
@@ -215,18 +215,19 @@ def test_express_setup_shows_where_it_stopped_and_goes_on_from_there(signed_in, 
     express = step_url(first, "messaging_service").rsplit("/", 1)[0] + "/express"
     page = text(signed_in.get(express))
     assert f"<code>{'https://hooks.acme.example/twilio/inbound'}</code>" in page  # Twilio's current URL beside ours
-    form = {"name": "Twilio prod", "service": fake_twilio.service_sid, "number": fake_twilio.second_service_numbers[0],
+    form = {"name": "Twilio prod", "service": fake_twilio.service_sid, "use_1": "y",
+            "number_1": fake_twilio.second_service_numbers[0],
             "apply_webhooks": "y", "to": "+14155550123", "message": "Hello", "action": "go"}
     response = signed_in.post(express, form)  # a number the marketing service holds
     assert response.status_code == 422
     page = text(response)
     assert re.search(r'data-stage="credential_name">Credential name: done', page)
     assert re.search(r'data-stage="service">Messaging Service: done', page)
-    assert re.search(r'data-stage="number"><strong class="field-error">Number in the Messaging Service: failed', page)
+    assert re.search(r'data-stage="number"><strong class="field-error">Numbers in the Messaging Service: failed', page)
     assert re.search(r'data-stage="credential">API credential saved: not done yet', page)
     assert "Twilio error 21712: Phone Number or Short Code is associated with another Messaging Service." in page
     fake_twilio.clear_requests()
-    response = signed_in.post(express, {**form, "number": fake_twilio.service_numbers[0]})
+    response = signed_in.post(express, {**form, "number_1": fake_twilio.service_numbers[0]})
     assert response.status_code == 303, text(response)
     with in_app():
         assert ApiCredential.select().count() == 1
@@ -245,3 +246,104 @@ def test_the_practice_page_lists_the_new_account_and_the_trial_accounts_verified
     assert f"<code>{FRESH_ACCOUNT.sid}</code>" in page and f"<code>{FRESH_ACCOUNT.auth_token}</code>" in page
     assert FRESH_NUMBER in page
     assert all(number in page for number in TRIAL_VERIFIED_NUMBERS)
+
+
+def selected(page, field_id) -> str | None:
+    """The value of the option selected in the select `field_id`, as the page shows it."""
+    select = re.search(rf'<select[^>]*id="{field_id}"[^>]*>(.*?)</select>', page, re.S)
+    chosen = select and re.search(r'<option selected value="([^"]*)"', select.group(1))
+    return chosen and chosen.group(1)
+
+
+def two_sandboxes_express(signed_in, fake_twilio, in_app, numbers=("+14155550161", "+14155550162")):
+    """A fresh account with `numbers`, sandboxes prod (1) and staging, the express screen's URL; (url, staging id)."""
+    with in_app():
+        staging = Sandbox.create(name="staging", name_key="staging").id
+    account = fresh_account(fake_twilio, numbers)
+    first = walk(signed_in, account, upto="messaging_service")
+    return step_url(first, "messaging_service").rsplit("/", 1)[0] + "/express", staging, account
+
+
+def test_express_setup_proposes_a_number_for_each_sandbox_and_saves_them_all(signed_in, fake_twilio, in_app):
+    express, staging, account = two_sandboxes_express(signed_in, fake_twilio, in_app)
+    page = text(signed_in.get(express))
+    assert "Sandbox prod" in page and "Sandbox staging" in page
+    assert re.search(r'<input checked id="use_1"', page) and re.search(rf'<input checked id="use_{staging}"', page)
+    assert selected(page, "number_1") == "+14155550161"  # one number each while there are enough
+    assert selected(page, f"number_{staging}") == "+14155550162"
+    fake_twilio.clear_requests()
+    response = signed_in.post(express, {"name": "Twilio prod", "service": "new", "service_name": "Acme texts",
+                                        "use_1": "y", "number_1": "+14155550161",
+                                        f"use_{staging}": "y", f"number_{staging}": "+14155550162",
+                                        "apply_webhooks": "y", "to": "+14155550123", "message": "Hello",
+                                        "action": "go"})
+    assert response.status_code == 303, text(response)
+    service, = fake_twilio.accounts[account.sid].services.values()
+    sids = {n.phone_number: sid for sid, n in fake_twilio.accounts[account.sid].incoming_numbers.items()}
+    added = [r.form for r in fake_twilio.requests_matching(method="POST",
+                                                           path=f"/v1/Services/{service.sid}/PhoneNumbers")]
+    assert added == [{"PhoneNumberSid": sids["+14155550161"]}, {"PhoneNumberSid": sids["+14155550162"]}]
+    with in_app():
+        assert ApiCredential.get().numbers_by_sandbox() == {1: "+14155550161", staging: "+14155550162"}
+    done = text(signed_in.get(response.headers["Location"]))
+    assert "Sandbox prod" in done and "Sandbox staging" in done
+
+
+def test_express_setup_leaves_a_sandbox_out_and_gives_one_number_to_two(signed_in, fake_twilio, in_app):
+    express, staging, account = two_sandboxes_express(signed_in, fake_twilio, in_app, numbers=("+14155550161",))
+    page = text(signed_in.get(express))
+    assert selected(page, "number_1") == selected(page, f"number_{staging}") == "+14155550161"  # only one
+    form = {"name": "Twilio prod", "service": "new", "number_1": "+14155550161",
+            f"number_{staging}": "+14155550161", "to": "+14155550123", "message": "Hello", "action": "go"}
+    response = signed_in.post(express, form)  # no sandbox ticked: as the numbers step says
+    assert response.status_code == 422
+    assert "Choose at least one sandbox that will use this credential." in text(response)
+    assert selected(text(response), "number_1") == "+14155550161"  # what was chosen stays
+    response = signed_in.post(express, {**form, f"use_{staging}": "y", "number_1": "+19999"})
+    assert response.status_code == 303, text(response)  # prod left out: its number is not asked about
+    with in_app():
+        assert ApiCredential.get().numbers_by_sandbox() == {staging: "+14155550161"}
+
+
+def test_express_setup_gives_the_same_number_to_two_sandboxes_as_the_numbers_step_allows(
+        signed_in, fake_twilio, in_app):
+    express, staging, account = two_sandboxes_express(signed_in, fake_twilio, in_app, numbers=("+14155550161",))
+    fake_twilio.clear_requests()
+    response = signed_in.post(express, {"name": "Twilio prod", "service": "new", "use_1": "y",
+                                        "number_1": "+14155550161", f"use_{staging}": "y",
+                                        f"number_{staging}": "+14155550161", "to": "+14155550123",
+                                        "message": "Hello", "action": "go"})
+    assert response.status_code == 303, text(response)
+    service, = fake_twilio.accounts[account.sid].services.values()
+    assert len(fake_twilio.requests_matching(method="POST", path=f"/v1/Services/{service.sid}/PhoneNumbers")) == 1
+    with in_app():
+        assert ApiCredential.get().numbers_by_sandbox() == {1: "+14155550161", staging: "+14155550161"}
+
+
+def test_after_a_failure_what_is_done_shows_as_done_and_is_what_is_used(signed_in, fake_twilio, in_app):
+    first = walk(signed_in, fake_twilio.accounts[fake_twilio.account_sid], upto="messaging_service")
+    express = step_url(first, "messaging_service").rsplit("/", 1)[0] + "/express"
+    form = {"name": "Twilio prod", "service": fake_twilio.service_sid, "use_1": "y",
+            "number_1": fake_twilio.second_service_numbers[0], "apply_webhooks": "y", "to": "+14155550123",
+            "message": "Hello", "action": "go"}
+    page = text(signed_in.post(express, form))  # stops at the number (another service holds it)
+    assert 'name="name"' not in page and 'name="service"' not in page  # done: no longer editable
+    assert re.search(r"Name: Twilio prod · done", page)
+    assert re.search(rf"Messaging Service: [^<]*\({fake_twilio.service_sid}\) · done", page)
+    assert selected(page, "number_1") == fake_twilio.second_service_numbers[0]  # not done: as chosen, to change
+    fake_twilio.simulator.invalid_numbers.add("+14155550199")  # the test message fails (21211): numbers done by then
+    response = signed_in.post(express, {**form, "name": "Another name", "service": fake_twilio.second_service_sid,
+                                        "number_1": fake_twilio.service_numbers[0], "to": "+14155550199"})
+    assert response.status_code == 422
+    page = text(response)
+    assert re.search(r'data-stage="test"><strong class="field-error">Test message sent: failed', page)
+    assert "Another name" not in page and 'name="number_1"' not in page and 'name="apply_webhooks"' not in page
+    assert re.search(r"Sandbox prod: \+1 [\d-]+ · United States · done", page)
+    assert "Webhook URLs applied · done" in page
+    response = signed_in.post(express, {**form, "name": "Another name",  # what is done is not shown again, nor taken
+                                        "number_1": fake_twilio.second_service_numbers[0], "to": "+14155550123"})
+    assert response.status_code == 303, text(response)
+    with in_app():
+        credential = ApiCredential.get()
+        assert (credential.name, credential.messaging_service_sid) == ("Twilio prod", fake_twilio.service_sid)
+        assert credential.numbers_by_sandbox() == {1: fake_twilio.service_numbers[0]}

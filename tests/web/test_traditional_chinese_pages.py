@@ -47,14 +47,17 @@ def setup_everywhere(client, app, fake_twilio):
     client.post(step_url(first, "review"))
     review = step_url(walk_to(client, fake_twilio, upto="review", name="Unfinished"), "review")
     pages = crawl(client) + crawl(client, start=review, limit=1)
-    # An unfinished setup at its Messaging Service step, its express screen, and one finished there.
+    # An unfinished setup at its Messaging Service step, its express screen (fresh, then stopped at the number
+    # with the stages done shown as done), and one finished there.
     service_step = step_url(walk_to(client, fake_twilio, upto="messaging_service", name="Express"),
                             "messaging_service")
     express = service_step.rsplit("/", 1)[0] + "/express"
     pages += crawl(client, start=service_step, limit=1) + crawl(client, start=express, limit=1)
-    done = client.post(express, {"name": "Express", "service": fake_twilio.service_sid, "apply_webhooks": "y",
-                                 "number": fake_twilio.service_numbers[0], "to": "+14155550123", "message": "Hi",
-                                 "action": "go"})
+    form = {"name": "Express", "service": fake_twilio.service_sid, "apply_webhooks": "y", "use_1": "y",
+            "number_1": fake_twilio.second_service_numbers[0], "to": "+14155550123", "message": "Hi", "action": "go"}
+    assert client.post(express, form).status_code == 422  # another service holds the number: what is done shows
+    pages += crawl(client, start=express, limit=1)
+    done = client.post(express, {**form, "number_1": fake_twilio.service_numbers[0]})
     assert done.status_code == 303, done.get_data(as_text=True)
     pages += crawl(client, start=done.headers["Location"], limit=1)
     practice = practice_sandbox(app)

@@ -19,6 +19,7 @@ from wizard.guided import express as express_setup
 from wizard.guided.engine import CheckResult, Run, Step, submitted
 from wizard.guided.flows import FLOWS
 from wizard.guided.flows.rcs import rcs_summary
+from wizard.guided.flows.sms import sandboxes_by_kind
 from wizard.messaging.receiver_urls import reachability_warning, webhook_urls
 from wizard.messaging.store import waiting_state
 from wizard.providers.twilio.checks import CheckFailed
@@ -219,6 +220,8 @@ def express(token):
         credential, message_sid = express_setup.set_it_all_up(run, form, proposal)
     except express_setup.StageFailed as failure:
         current_app.logger.info("express setup %s stopped at %s", run.token, failure.stage)
+        proposal = express_setup.propose(run, request.form.get("service"))  # what is done now shows as done
+        form = express_setup.build_form(run, proposal, formdata=request.form)
         return _express_page(run, form, proposal, status=422, failed=failure)
     run.discard()
     current_app.logger.info("express setup %s finished", run.token)
@@ -230,6 +233,7 @@ def express(token):
 def _express_page(run: Run, form, proposal, status=200, failed=None):
     return render("guided/express.html", "guided/_express.html", status=status, run=run, flow=run.flow, form=form,
                   proposal=proposal, stages=express_setup.STAGES, done=express_setup.done_stages(run), failed=failed,
+                  sandboxes=sandboxes_by_kind(run), done_values=express_setup.done_values(run, proposal),
                   express_url=url_for("guided.express", token=run.token), new=express_setup.NEW,
                   **express_setup.trial_context())
 

@@ -54,31 +54,31 @@ class SmsVendorForm(CredentialNameForm):
                         validate_choice=True)
 
 
-def _run_sandbox(run: Run) -> Sandbox:
+def run_sandbox(run: Run) -> Sandbox:
     """The sandbox the run was started in (runs from before it was kept: the one in the header)."""
     return (Sandbox.get_or_none(Sandbox.id == run.sandbox_id) if run.sandbox_id else None) or current_sandbox()
 
 
-def _account(run: Run, typed: dict | None = None) -> TwilioAccount:
+def run_account(run: Run, typed: dict | None = None) -> TwilioAccount:
     """The account typed in the account step, reached as the run's sandbox reaches Twilio."""
     values = typed if typed is not None else run.get_step_data("account")
     return TwilioAccount(values.get("account_sid", ""), values.get("auth_token", ""),
-                         transport.for_sandbox(_run_sandbox(run)))
+                         transport.for_sandbox(run_sandbox(run)))
 
 
 def _chosen_numbers(values: dict) -> dict[int, str]:
     """Sandbox id -> number, for the sandboxes ticked in the numbers step."""
-    return {sandbox.id: values.get(f"number_{sandbox.id}", "") for sandbox in _sandboxes()
+    return {sandbox.id: values.get(f"number_{sandbox.id}", "") for sandbox in sandboxes_by_kind()
             if values.get(f"use_{sandbox.id}")}
 
 
-def _sandboxes(run: Run | None = None):
+def sandboxes_by_kind(run: Run | None = None):
     """Every sandbox by name; for a run, those of its own kind first (a real credential's real
     sandboxes before the practice ones, a practice run's practice sandboxes first)."""
     sandboxes = list(Sandbox.select().order_by(Sandbox.name_key))
     if run is None:
         return sandboxes
-    practice = _run_sandbox(run).is_practice
+    practice = run_sandbox(run).is_practice
     return sorted(sandboxes, key=lambda sandbox: sandbox.is_practice != practice)
 
 
@@ -90,7 +90,7 @@ def custom_vendor_elsewhere(run: Run, values: dict) -> str | None:
 
 
 def check_twilio_account(run: Run, values: dict) -> CheckResult:
-    checked = check_account(_account(run, values))
+    checked = check_account(run_account(run, values))
     account = checked.account
     facts = {"friendly_name": account.friendly_name, "status": account.status, "type": account.type}
     return CheckResult(facts, [checked.warning] if checked.warning else [])
@@ -99,20 +99,21 @@ def check_twilio_account(run: Run, values: dict) -> CheckResult:
 def messaging_service_choices(run: Run) -> dict:
     """The account's Messaging Services, fetched live; a failure is shown, typing still works."""
     try:
-        return {"services": list_messaging_services(_account(run)), "services_error": None}
+        return {"services": list_messaging_services(run_account(run)), "services_error": None}
     except CheckFailed as failure:
         return {"services": [], "services_error": failure.message}
 
 
 def check_service(run: Run, values: dict) -> CheckResult:
-    service = check_messaging_service(_account(run), values["messaging_service_sid"])
+    service = check_messaging_service(run_account(run), values["messaging_service_sid"])
     return CheckResult({"friendly_name": service.friendly_name})
 
 
 def number_choices(run: Run) -> dict:
-    context = {"sandboxes": _sandboxes(run), "numbers": None, "numbers_error": None, **sender_pool_context(run)}
+    context = {"sandboxes": sandboxes_by_kind(run), "numbers": None, "numbers_error": None, **sender_pool_context(run)}
     try:
-        context["numbers"] = available_numbers(_account(run), run.value("messaging_service", "messaging_service_sid"))
+        context["numbers"] = available_numbers(run_account(run),
+                                               run.value("messaging_service", "messaging_service_sid"))
     except CheckFailed as failure:
         context["numbers_error"] = failure.message
     return context
@@ -120,10 +121,10 @@ def number_choices(run: Run) -> dict:
 
 def check_numbers(run: Run, values: dict) -> CheckResult:
     # Reached as the credential will be: by the sandboxes ticked here.
-    account = dataclasses.replace(_account(run), transport=transport.for_sandbox_ids(_chosen_numbers(values)))
+    account = dataclasses.replace(run_account(run), transport=transport.for_sandbox_ids(_chosen_numbers(values)))
     numbers = available_numbers(account, run.value("messaging_service", "messaging_service_sid"))
     warnings = []
-    for sandbox in _sandboxes():
+    for sandbox in sandboxes_by_kind():
         if not values.get(f"use_{sandbox.id}"):
             continue
         error, warning = numbers.problem_with(values[f"number_{sandbox.id}"])
@@ -135,9 +136,9 @@ def check_numbers(run: Run, values: dict) -> CheckResult:
 
 
 def numbers_form(run: Run):
-    form_class = incoming_numbers_form(_sandboxes())
+    form_class = incoming_numbers_form(sandboxes_by_kind())
     if not run.get_step_data("numbers"):  # first visit: the sandbox the run started in is the likely one
-        sandbox = _run_sandbox(run)
+        sandbox = run_sandbox(run)
         run.set_step_data("numbers", {f"use_{sandbox.id}": True})
     return form_class
 
@@ -146,14 +147,14 @@ def save_twilio_credential(run: Run):
     """Create the credential and its numbers through the one save path (the caller holds the transaction).
     The run's sandbox keeps the webhook key its URLs were set on Twilio with, if any."""
     facts = run.facts("account")
-    verified = Account(_account(run).sid, facts.get("friendly_name") or "", facts.get("status") or "active",
+    verified = Account(run_account(run).sid, facts.get("friendly_name") or "", facts.get("status") or "active",
                        facts.get("type") or "")
     key = run.facts("webhooks").get("key")
     return create_credential(
-        name=run.value("credential", "name"), account=_account(run),
+        name=run.value("credential", "name"), account=run_account(run),
         messaging_service_sid=run.value("messaging_service", "messaging_service_sid"),
         numbers=_chosen_numbers(run.get_step_data("numbers")), verified=verified,
-        webhook_keys={_run_sandbox(run).id: key} if key else None)
+        webhook_keys={run_sandbox(run).id: key} if key else None)
 
 
 def create_twilio_credential(run: Run) -> str:
@@ -196,8 +197,8 @@ def create_new_service(run: Run, form, argument: str) -> dict:
             form.service_name.errors = [_("Enter a name for the Messaging Service.")]
         return {**context, "status": 422}
     try:
-        service = create_service(_account(run), form.service_name.data, context["new_service_urls"],
-                                 _run_sandbox(run))
+        service = create_service(run_account(run), form.service_name.data, context["new_service_urls"],
+                                 run_sandbox(run))
     except CheckFailed as failure:
         return {**context, "status": 422, "form_error": failure.message, "retry": failure.retry}
     run.complete(run.flow.step("messaging_service"), {"messaging_service_sid": service.sid},
@@ -208,7 +209,7 @@ def create_new_service(run: Run, form, argument: str) -> dict:
 def sender_pool_context(run: Run) -> dict:
     """The account's numbers beside the chosen service: in it, in another one (named), or in none."""
     try:
-        pool = sender_pool(_account(run), run.value("messaging_service", "messaging_service_sid"))
+        pool = sender_pool(run_account(run), run.value("messaging_service", "messaging_service_sid"))
         return {"pool": pool, "pool_error": None, "buy_url": BUY_NUMBERS_URL}
     except CheckFailed as failure:
         return {"pool": None, "pool_error": failure.message, "buy_url": BUY_NUMBERS_URL}
@@ -229,11 +230,11 @@ def confirm_add_number(run: Run, form, argument: str) -> dict:
     if found is None:
         return {"status": 404, "form_error": pool["pool_error"] or _("That number is not on this Twilio account.")}
     try:
-        added = add_number(_account(run), run.value("messaging_service", "messaging_service_sid"), found.number,
-                           _run_sandbox(run))
+        added = add_number(run_account(run), run.value("messaging_service", "messaging_service_sid"), found.number,
+                           run_sandbox(run))
     except CheckFailed as failure:
         return {"status": 422, "add_error": failure.message, "add_error_sid": argument}
-    sandbox = _run_sandbox(run)
+    sandbox = run_sandbox(run)
     if f"number_{sandbox.id}" in form and not form[f"number_{sandbox.id}"].data:
         form[f"use_{sandbox.id}"].data = True
         form[f"number_{sandbox.id}"].data = added.phone_number
@@ -273,5 +274,5 @@ SMS = Flow(
     review_template="guided/steps/review_sms.html",
     finish=create_twilio_credential,
     label_from=("credential", "name"),
-    review_context=lambda run: {"sandbox_names": {s.id: s.name for s in _sandboxes()}},
+    review_context=lambda run: {"sandbox_names": {s.id: s.name for s in sandboxes_by_kind()}},
 )
