@@ -4,7 +4,7 @@ service holds it), no SMS number, and a Trial account's verified recipients (216
 import re
 
 from tests.support.guided import start, step_url
-from tests.support.html import field_error, text
+from tests.support.html import field_error, selected_option, text
 from wizard.core.models import ApiCredential, AuditEntry, Sandbox
 from wizard.providers.twilio.client import TRIAL_PREFIX
 
@@ -248,11 +248,8 @@ def test_the_practice_page_lists_the_new_account_and_the_trial_accounts_verified
     assert all(number in page for number in TRIAL_VERIFIED_NUMBERS)
 
 
-def selected(page, field_id) -> str | None:
-    """The value of the option selected in the select `field_id`, as the page shows it."""
-    select = re.search(rf'<select[^>]*id="{field_id}"[^>]*>(.*?)</select>', page, re.S)
-    chosen = select and re.search(r'<option selected value="([^"]*)"', select.group(1))
-    return chosen and chosen.group(1)
+def selected(page, field_id) -> str:
+    return selected_option(page, field_id)[0]
 
 
 def two_sandboxes_express(signed_in, fake_twilio, in_app, numbers=("+14155550161", "+14155550162")):
@@ -347,3 +344,14 @@ def test_after_a_failure_what_is_done_shows_as_done_and_is_what_is_used(signed_i
         credential = ApiCredential.get()
         assert (credential.name, credential.messaging_service_sid) == ("Twilio prod", fake_twilio.service_sid)
         assert credential.numbers_by_sandbox() == {1: fake_twilio.service_numbers[0]}
+
+
+def test_express_setup_refuses_a_number_that_is_none_of_the_accounts(signed_in, fake_twilio, in_app):
+    express, staging, account = two_sandboxes_express(signed_in, fake_twilio, in_app)
+    response = signed_in.post(express, {"name": "Twilio prod", "service": "new", "use_1": "y",
+                                        "number_1": "+14155550999", "to": "+14155550123", "message": "Hello",
+                                        "action": "go"})
+    assert response.status_code == 422
+    assert field_error(text(response), "number_1") == "Not a valid choice."
+    with in_app():
+        assert ApiCredential.select().count() == 0

@@ -187,12 +187,11 @@ def build_form(run: Run, proposal: Proposal, formdata=None, repropose: bool = Fa
     if "number" not in done:
         choices = _number_choices(proposal)
         proposed = iter(_proposed_numbers(proposal, len(sandboxes)))
-        known = {value for value, _label in choices}
         again = formdata is None or repropose or ("service" not in done and form.service.data != proposal.service_sid)
         for sandbox in sandboxes:
             number, chosen = form[f"number_{sandbox.id}"], next(proposed)
             number.choices = choices
-            if again or number.data not in known:
+            if again or not number.data:  # a number posted that is none of these: "Not a valid choice"
                 number.data = chosen
     if formdata is None or repropose or form.service.data != proposal.service_sid:
         form.service.data = proposal.service_sid
