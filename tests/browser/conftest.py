@@ -5,6 +5,7 @@ import os
 import pytest
 
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, axe_violations, new_page
+from wizard.providers import transport
 
 
 def close_checked(context):
@@ -51,3 +52,11 @@ def any_page(request, chromium, live_server):
     page.javascript = request.param
     yield page
     close_checked(context)
+
+
+@pytest.fixture
+def callbacks_finish(app):
+    """Practice messages still moving when a test ends would call into the next test's database."""
+    yield
+    if transport.EXTENSION in app.extensions:
+        app.extensions[transport.EXTENSION].timeline.wait_until_idle(15)

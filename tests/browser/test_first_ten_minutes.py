@@ -13,12 +13,7 @@ from wizard.providers.twilio.simulator import DEMO_SERVICES, PRACTICE_PHONE
 MOST_INTERACTIONS = 15
 
 
-@pytest.fixture(autouse=True)
-def callbacks_finish(app):
-    """Messages still moving when a test ends would call into the next test's database."""
-    yield
-    if transport.EXTENSION in app.extensions:
-        app.extensions[transport.EXTENSION].timeline.wait_until_idle(15)
+pytestmark = pytest.mark.usefixtures("callbacks_finish")  # tests/browser/conftest.py
 
 
 def test_from_sign_up_to_a_delivered_practice_message(any_page, app, live_server, fake_twilio):

@@ -17,7 +17,7 @@ from wizard.providers.twilio.simulator import PRACTICE_PHONE
 # What the test's own data is called: names an admin typed or Twilio's account carries.
 TEST_DATA = ("Acme Retail (production)", "Acme order notifications", "Acme marketing", "Twilio prod", "Unfinished",
              "prod", "practice", "Demo Twilio", "Demo Retail (practice)",
-             "Demo order notifications", "Demo marketing")
+             "Demo order notifications", "Demo marketing", "Express")
 CODE = re.compile(
     r"https?://\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # URLs, email addresses
     r"|%\(\w+\)[sd]|\{\{\s*\w+\s*\}\}"  # placeholders
@@ -47,6 +47,19 @@ def setup_everywhere(client, app, fake_twilio):
     client.post(step_url(first, "review"))
     review = step_url(walk_to(client, fake_twilio, upto="review", name="Unfinished"), "review")
     pages = crawl(client) + crawl(client, start=review, limit=1)
+    # An unfinished setup at its Messaging Service step, its express screen (fresh, then stopped at the number
+    # with the stages done shown as done), and one finished there.
+    service_step = step_url(walk_to(client, fake_twilio, upto="messaging_service", name="Express"),
+                            "messaging_service")
+    express = service_step.rsplit("/", 1)[0] + "/express"
+    pages += crawl(client, start=service_step, limit=1) + crawl(client, start=express, limit=1)
+    form = {"name": "Express", "service": fake_twilio.service_sid, "apply_webhooks": "y", "use_1": "y",
+            "number_1": fake_twilio.second_service_numbers[0], "to": "+14155550123", "message": "Hi", "action": "go"}
+    assert client.post(express, form).status_code == 422  # another service holds the number: what is done shows
+    pages += crawl(client, start=express, limit=1)
+    done = client.post(express, {**form, "number_1": fake_twilio.service_numbers[0]})
+    assert done.status_code == 303, done.get_data(as_text=True)
+    pages += crawl(client, start=done.headers["Location"], limit=1)
     practice = practice_sandbox(app)
     client.get("/sandboxes")
     client.post("/sandboxes/current", {"sandbox": practice, "next": "/practice"})

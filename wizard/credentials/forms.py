@@ -147,3 +147,14 @@ class SmsTestForm(FlaskForm):
         validators=[DataRequired(_l("Enter the message to send.")),
                     Length(max=1600, message=_l("A message has at most 1600 characters."))],
     )
+
+
+def service_name_field(label=_l("Messaging Service name")):
+    """The friendly name of a Messaging Service the wizard creates (Twilio takes up to 64 characters)."""
+    return StringField(
+        label,
+        description=_l("Up to 64 characters; shown in the Twilio console under Messaging, Services."),
+        filters=[strip],
+        validators=[Length(max=64, message=_l("A Messaging Service name has at most 64 characters.")),
+                    visible_name(_l("A name"))],
+    )

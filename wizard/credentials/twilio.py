@@ -81,13 +81,16 @@ def _columns(name: str, account_sid: str, messaging_service_sid: str, auth_token
 
 
 def create_credential(*, name: str, account: TwilioAccount, messaging_service_sid: str, numbers: dict[int, str],
-                      verified: Account) -> ApiCredential:
+                      verified: Account, webhook_keys: dict[int, str] | None = None) -> ApiCredential:
     """A Twilio credential Twilio has just verified, its number in each sandbox, and the audit entry.
-    The caller holds the transaction."""
+    `webhook_keys`: sandbox id -> the key of its webhook URLs, when they were set on Twilio before the
+    credential existed (a Messaging Service created by the wizard). The caller holds the transaction."""
     credential = ApiCredential.create(vendor="twilio", **_columns(name, account.sid, messaging_service_sid,
                                                                    account.token, verified))
     for sandbox_id, number in numbers.items():
-        CredentialNumber.create(credential=credential, sandbox=sandbox_id, phone_number=number)
+        key = (webhook_keys or {}).get(sandbox_id)
+        CredentialNumber.create(credential=credential, sandbox=sandbox_id, phone_number=number,
+                                **({"webhook_key": key} if key else {}))
     sandboxes = Sandbox.select().order_by(Sandbox.name_key)
     changes = audit.diff({}, _snapshot(credential, numbers, sandboxes))
     changes["auth_token"] = [None, "set"]

@@ -5,22 +5,22 @@ from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 
 from wizard.core.context import current_sandbox
-from wizard.core.models import ApiCredential, CredentialNumber, OutboundMessage
+from wizard.core.models import ApiCredential, OutboundMessage
 from wizard.credentials.blueprint import bp
 from wizard.credentials.forms import SmsTestForm
 from wizard.credentials.segments import count_segments
+from wizard.credentials.service_setup import trial_context, verified_recipients
+from wizard.credentials.test_message import is_trial, send_test_message
 from wizard.credentials.views import _get_twilio
-from wizard.messaging import receiver_urls as receiver_urls_module
 from wizard.messaging.statuses import FINAL, MESSAGE_STATUS, error_meaning, error_page
-from wizard.messaging.store import record_sent
 from wizard.providers.transport import TwilioAccount
-from wizard.providers.twilio.checks import as_sentence, twilio_says
+from wizard.providers.twilio.checks import CheckFailed, as_sentence, twilio_says
 from wizard.providers.twilio.client import (
+    TRIAL_UNVERIFIED_CODE,
     SentMessage,
     TwilioError,
     TwilioUnreachable,
     fetch_message,
-    send_message,
 )
 from wizard.shell.pages import is_htmx, redirect_to, render
 
@@ -34,30 +34,28 @@ RECIPIENT_ERRORS = {21211, 21265, 21401, 21407, 21408, 21421, 21604, 21608, 2161
 BODY_ERRORS = {21602, 21617}
 
 
-def _reporting_number(credential: ApiCredential) -> CredentialNumber | None:
-    """The number whose status receiver hears about a test message: the one in this sandbox, if any."""
-    numbers = sorted(credential.numbers, key=lambda n: n.sandbox_id != current_sandbox().id)
-    return numbers[0] if numbers else None
-
-
-def status_callback_url(credential: ApiCredential) -> str | None:
-    """Where Twilio reports delivery: the status receiver of the credential's number in this sandbox."""
-    number = _reporting_number(credential)
-    return receiver_urls_module.status_callback_url(number) if number else None
-
-
 def _client(credential: ApiCredential):
     return TwilioAccount.of(credential).client()
 
 
 def test_message_context(credential: ApiCredential, form: SmsTestForm | None = None) -> dict:
-    """What the test message form (credentials/_verify_section.html) needs, on any page that shows it."""
+    """What the test message form (credentials/_verify_section.html) needs, on any page that shows it.
+    A Trial account's verified numbers are offered as recipients (the first one filled in)."""
     form = form or SmsTestForm(formdata=None)
+    trial = {"trial": False}
+    if is_trial(credential):
+        trial = {"trial": True, **trial_context(), "verified": [], "verified_error": None}
+        try:
+            trial["verified"] = verified_recipients(TwilioAccount.of(credential))
+        except CheckFailed as failure:
+            trial["verified_error"] = failure.message
+        if not form.number.data and trial["verified"]:
+            form.number.data = trial["verified"][0]
     return {"credential": credential, "form": form, "segments": count_segments(form.message.data or ""),
-            "simulated": TwilioAccount.of(credential).transport.practice}
+            "simulated": TwilioAccount.of(credential).transport.practice, **trial}
 
 
-def _status_context(sent: SentMessage | None, message_sid: str, error: str | None = None,
+def message_status_context(sent: SentMessage | None, message_sid: str, error: str | None = None,
                     retry: bool = False) -> dict:
     """What the status of a test message (credentials/_message_status.html) shows; it asks again
     by itself while the message can still move, or while Twilio could not be reached."""
@@ -92,12 +90,17 @@ def verify(credential_id):
     if not form.validate_on_submit():
         return _verify_page(credential, form, status=422 if form.errors else 200)
     try:
-        sent = send_message(_client(credential), form.number.data, credential.messaging_service_sid,
-                                       form.message.data, status_callback=status_callback_url(credential))
+        sent = send_test_message(credential, form.number.data, form.message.data)
+    except CheckFailed as failure:  # the Trial account's verified numbers could not be listed
+        form.form_errors.append(failure.message)
+        return _verify_page(credential, form, status=422, retry=failure.retry)
     except TwilioError as error:
         retry = isinstance(error, TwilioUnreachable)
         if retry:
             form.form_errors.append(_("%(reason)s. Your input is kept; try again.", reason=error.message))
+        elif error.code == TRIAL_UNVERIFIED_CODE and is_trial(credential):
+            form.number.errors.append(twilio_says(error) + " " + _("Nothing was sent. Choose one of the "
+                                                                   "verified numbers listed above."))
         elif error.code in RECIPIENT_ERRORS:
             form.number.errors.append(twilio_says(error))
         elif error.code in BODY_ERRORS:
@@ -105,12 +108,21 @@ def verify(credential_id):
         else:
             form.form_errors.append(twilio_says(error))
         return _verify_page(credential, form, status=422, retry=retry)
-    number = _reporting_number(credential)
-    record_sent(credential=credential, sandbox=number.sandbox_id if number else current_sandbox(),
-                message_sid=sent.sid, to_number=form.number.data, status=sent.status, body=form.message.data)
     if not is_htmx():
         return redirect_to(url_for("credentials.message", credential_id=credential.id, message_sid=sent.sid))
-    return _verify_page(credential, form, **_status_context(sent, sent.sid))
+    return _verify_page(credential, form, **message_status_context(sent, sent.sid))
+
+
+def current_status(credential: ApiCredential, message_sid: str) -> dict:
+    """The test message as Twilio knows it now, as its status panel shows it."""
+    sent, error, retry = None, None, False
+    try:
+        sent = fetch_message(_client(credential), message_sid)
+    except TwilioUnreachable as unreachable:
+        error, retry = _("%(reason)s. Asking again…", reason=unreachable.message), True
+    except TwilioError as failure:
+        error = twilio_says(failure)
+    return message_status_context(sent, message_sid, error, retry)
 
 
 @bp.route("/<int:credential_id>/messages/<message_sid>")
@@ -119,14 +131,8 @@ def message(credential_id, message_sid):
     credential = _get_twilio(credential_id)
     if not MESSAGE_SID.match(message_sid):
         abort(404)
-    sent, error, retry = None, None, False
-    try:
-        sent = fetch_message(_client(credential), message_sid)
-    except TwilioUnreachable as unreachable:
-        error, retry = _("%(reason)s. Asking again…", reason=unreachable.message), True
-    except TwilioError as failure:
-        error = twilio_says(failure)
-    status = _status_context(sent, message_sid, error, retry)
+    status = current_status(credential, message_sid)
+    sent = status["sent"]
     if is_htmx() and sent and request.args.get("seen") == sent.status:
         return "", 204  # the status asking again, and no news: what is shown (and read out) stays
     if is_htmx():  # the status asking again: just itself, and no flash messages taken from the page

@@ -14,10 +14,12 @@ from flask_babel import gettext as _
 from wizard.core.context import current_sandbox
 from wizard.core.db import write_transaction
 from wizard.core.models import ApiCredential, ChannelConfiguration, GuidedRun
-from wizard.credentials.verify_views import test_message_context
+from wizard.credentials.verify_views import MESSAGE_SID, current_status, test_message_context
+from wizard.guided import express as express_setup
 from wizard.guided.engine import CheckResult, Run, Step, submitted
 from wizard.guided.flows import FLOWS
 from wizard.guided.flows.rcs import rcs_summary
+from wizard.guided.flows.sms import sandboxes_by_kind
 from wizard.messaging.receiver_urls import reachability_warning, webhook_urls
 from wizard.messaging.store import waiting_state
 from wizard.providers.twilio.checks import CheckFailed
@@ -112,6 +114,8 @@ def step(flow_name, token, step_name):
 def _step_action(run: Run, step: Step, form, name: str, argument: str):
     """One of the step's own buttons (preset, preview, test request...): its fragment, or the step again."""
     context = step.actions[name](run, form, argument)
+    if context.get("redirect"):  # the action finished the step (e.g. created what it chose)
+        return redirect_to(context["redirect"])
     fragment = context.pop("fragment", None)
     if fragment and is_htmx():
         return render_template(fragment, run=run, step=step, form=form, step_url=_step_url(run, step), **context)
@@ -195,3 +199,54 @@ def rcs_done(configuration_id):
     if configuration is None or configuration.channel != "rcs":
         abort(404)
     return render("guided/rcs_done.html", **rcs_summary(configuration))
+
+
+@bp.route("/sms/<token>/express", methods=["GET", "POST"])
+def express(token):
+    """Set up everything on one screen, once the account has passed: proposed, changeable, then all at once."""
+    run = _run("sms", token)
+    if not run.is_done(run.flow.step("account")):
+        return redirect_to(_step_url(run, run.first_open_step()))
+    posted = request.method == "POST"
+    proposal = express_setup.propose(run, request.form.get("service") if posted else None)
+    refresh = request.form.get("action") == "refresh"
+    form = express_setup.build_form(run, proposal, formdata=request.form if posted else None, repropose=refresh)
+    form.credential_id = run.facts("express").get("credential_id")  # a second press: the name is ours
+    if not posted or refresh:
+        return _express_page(run, form, proposal)
+    if not form.validate():
+        return _express_page(run, form, proposal, status=422)
+    try:
+        credential, message_sid = express_setup.set_it_all_up(run, form, proposal)
+    except express_setup.StageFailed as failure:
+        current_app.logger.info("express setup %s stopped at %s", run.token, failure.stage)
+        proposal = express_setup.propose(run, request.form.get("service"))  # what is done now shows as done
+        form = express_setup.build_form(run, proposal, formdata=request.form)
+        return _express_page(run, form, proposal, status=422, failed=failure)
+    run.discard()
+    current_app.logger.info("express setup %s finished", run.token)
+    if is_htmx():
+        return _express_done(credential, message_sid)
+    return redirect_to(url_for("guided.express_done", credential_id=credential.id, message_sid=message_sid))
+
+
+def _express_page(run: Run, form, proposal, status=200, failed=None):
+    return render("guided/express.html", "guided/_express.html", status=status, run=run, flow=run.flow, form=form,
+                  proposal=proposal, stages=express_setup.STAGES, done=express_setup.done_stages(run), failed=failed,
+                  sandboxes=sandboxes_by_kind(run), done_values=express_setup.done_values(run, proposal),
+                  express_url=url_for("guided.express", token=run.token), new=express_setup.NEW,
+                  **express_setup.trial_context())
+
+
+def _express_done(credential, message_sid):
+    numbers = list(credential.numbers)
+    return render("guided/express_done.html", "guided/_express_done.html", credential=credential, numbers=numbers,
+                  stages=express_setup.STAGES, **current_status(credential, message_sid))
+
+
+@bp.route("/sms/express/<int:credential_id>/<message_sid>")
+def express_done(credential_id, message_sid):
+    credential = ApiCredential.get_or_none(ApiCredential.id == credential_id, ApiCredential.vendor == "twilio")
+    if credential is None or not MESSAGE_SID.match(message_sid):
+        abort(404)
+    return _express_done(credential, message_sid)

@@ -25,11 +25,14 @@ from wizard.providers.twilio.simulator import (
     DEMO_ACCOUNT,
     DEMO_SERVICES,
     DEMO_UNASSIGNED_NUMBER,
+    FRESH_ACCOUNT,
+    FRESH_NUMBER,
     INVALID_TO_NUMBER,
     PRACTICE_PHONE,
     SUSPENDED_ACCOUNT,
     TRIAL_ACCOUNT,
     TRIAL_SERVICE,
+    TRIAL_VERIFIED_NUMBERS,
     UNDELIVERABLE_NUMBER,
 )
 from wizard.shell.i18n import as_typed, translated_with
@@ -71,7 +74,8 @@ def practice_facts() -> dict:
     """The practice seed as the panels show it."""
     return {"demo": DEMO_ACCOUNT, "services": DEMO_SERVICES, "unassigned": DEMO_UNASSIGNED_NUMBER,
             "trial": TRIAL_ACCOUNT, "trial_service": TRIAL_SERVICE, "suspended": SUSPENDED_ACCOUNT,
-            "invalid_to": INVALID_TO_NUMBER, "undeliverable": UNDELIVERABLE_NUMBER, "phone": PRACTICE_PHONE}
+            "invalid_to": INVALID_TO_NUMBER, "undeliverable": UNDELIVERABLE_NUMBER, "phone": PRACTICE_PHONE,
+            "trial_verified": TRIAL_VERIFIED_NUMBERS, "fresh": FRESH_ACCOUNT, "fresh_number": FRESH_NUMBER}
 
 
 def practice_numbers(sandbox) -> list[CredentialNumber]:

@@ -10,12 +10,9 @@ from wizard.messaging.receiver_urls import reachability_warning, webhook_urls
 from wizard.messaging.store import waiting_state
 from wizard.providers.transport import TwilioAccount
 from wizard.providers.twilio.checks import twilio_says
-from wizard.providers.twilio.client import (
-    TwilioError,
-    fetch_messaging_service,
-    update_messaging_service,
-)
+from wizard.providers.twilio.client import TwilioError, fetch_messaging_service
 from wizard.shell.pages import redirect_to, render, safe_return
+from wizard.webhooks.apply import apply_webhooks
 from wizard.webhooks.custom_views import list_context
 from wizard.webhooks.forms import WebhookSecurityForm
 
@@ -63,11 +60,7 @@ def apply(number_id):
     error = None
     try:
         if request.method == "POST":
-            update_messaging_service(api, credential.messaging_service_sid,
-                                                inbound_request_url=ours["inbound"], status_callback=ours["status"],
-                                                use_inbound_webhook_on_number=False)
-            with database.atomic():
-                audit.record("update", credential, {"twilio_webhooks": [None, ours]})
+            apply_webhooks(number)
             flash(_("Twilio now sends %(name)s's messages and delivery status here.", name=credential.name), "success")
             back = request.form.get("next")
             return redirect_to(safe_return(back) if back else url_for("webhooks.index"))

@@ -2,6 +2,7 @@
 import dataclasses
 
 from flask import url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
@@ -13,6 +14,15 @@ from wizard.credentials.forms import (
     MessagingServiceForm,
     TwilioAccountForm,
     incoming_numbers_form,
+    service_name_field,
+)
+from wizard.credentials.service_setup import (
+    BUY_NUMBERS_URL,
+    add_number,
+    create_service,
+    new_webhook_key,
+    sender_pool,
+    urls_for_key,
 )
 from wizard.credentials.twilio import create_credential
 from wizard.guided.engine import CheckResult, Flow, Run, Step
@@ -35,8 +45,9 @@ VENDORS = [SelectChoice("twilio", "Twilio"), SelectChoice("custom", _l("Custom")
 # This flow's shorter help: the account step says where to find both values, the Messaging
 # Service step lists the account's services above the field.
 GuidedAccountForm = with_help(TwilioAccountForm, account_sid=_l("AC followed by 32 hex digits."))
-GuidedMessagingServiceForm = with_help(MessagingServiceForm,
-                                       messaging_service_sid=_l("Or enter it: MG followed by 32 hex digits."))
+class GuidedMessagingServiceForm(with_help(MessagingServiceForm,
+                                           messaging_service_sid=_l("Or enter it: MG followed by 32 hex digits."))):
+    service_name = service_name_field()  # a new Messaging Service's name (Create a Messaging Service)
 
 
 class SmsVendorForm(CredentialNameForm):
@@ -44,31 +55,31 @@ class SmsVendorForm(CredentialNameForm):
                         validate_choice=True)
 
 
-def _run_sandbox(run: Run) -> Sandbox:
+def run_sandbox(run: Run) -> Sandbox:
     """The sandbox the run was started in (runs from before it was kept: the one in the header)."""
     return (Sandbox.get_or_none(Sandbox.id == run.sandbox_id) if run.sandbox_id else None) or current_sandbox()
 
 
-def _account(run: Run, typed: dict | None = None) -> TwilioAccount:
+def run_account(run: Run, typed: dict | None = None) -> TwilioAccount:
     """The account typed in the account step, reached as the run's sandbox reaches Twilio."""
     values = typed if typed is not None else run.get_step_data("account")
     return TwilioAccount(values.get("account_sid", ""), values.get("auth_token", ""),
-                         transport.for_sandbox(_run_sandbox(run)))
+                         transport.for_sandbox(run_sandbox(run)))
 
 
 def _chosen_numbers(values: dict) -> dict[int, str]:
     """Sandbox id -> number, for the sandboxes ticked in the numbers step."""
-    return {sandbox.id: values.get(f"number_{sandbox.id}", "") for sandbox in _sandboxes()
+    return {sandbox.id: values.get(f"number_{sandbox.id}", "") for sandbox in sandboxes_by_kind()
             if values.get(f"use_{sandbox.id}")}
 
 
-def _sandboxes(run: Run | None = None):
+def sandboxes_by_kind(run: Run | None = None):
     """Every sandbox by name; for a run, those of its own kind first (a real credential's real
     sandboxes before the practice ones, a practice run's practice sandboxes first)."""
     sandboxes = list(Sandbox.select().order_by(Sandbox.name_key))
     if run is None:
         return sandboxes
-    practice = _run_sandbox(run).is_practice
+    practice = run_sandbox(run).is_practice
     return sorted(sandboxes, key=lambda sandbox: sandbox.is_practice != practice)
 
 
@@ -80,7 +91,7 @@ def custom_vendor_elsewhere(run: Run, values: dict) -> str | None:
 
 
 def check_twilio_account(run: Run, values: dict) -> CheckResult:
-    checked = check_account(_account(run, values))
+    checked = check_account(run_account(run, values))
     account = checked.account
     facts = {"friendly_name": account.friendly_name, "status": account.status, "type": account.type}
     return CheckResult(facts, [checked.warning] if checked.warning else [])
@@ -89,20 +100,21 @@ def check_twilio_account(run: Run, values: dict) -> CheckResult:
 def messaging_service_choices(run: Run) -> dict:
     """The account's Messaging Services, fetched live; a failure is shown, typing still works."""
     try:
-        return {"services": list_messaging_services(_account(run)), "services_error": None}
+        return {"services": list_messaging_services(run_account(run)), "services_error": None}
     except CheckFailed as failure:
         return {"services": [], "services_error": failure.message}
 
 
 def check_service(run: Run, values: dict) -> CheckResult:
-    service = check_messaging_service(_account(run), values["messaging_service_sid"])
+    service = check_messaging_service(run_account(run), values["messaging_service_sid"])
     return CheckResult({"friendly_name": service.friendly_name})
 
 
 def number_choices(run: Run) -> dict:
-    context = {"sandboxes": _sandboxes(run), "numbers": None, "numbers_error": None}
+    context = {"sandboxes": sandboxes_by_kind(run), "numbers": None, "numbers_error": None, **sender_pool_context(run)}
     try:
-        context["numbers"] = available_numbers(_account(run), run.value("messaging_service", "messaging_service_sid"))
+        context["numbers"] = available_numbers(run_account(run),
+                                               run.value("messaging_service", "messaging_service_sid"))
     except CheckFailed as failure:
         context["numbers_error"] = failure.message
     else:
@@ -112,15 +124,15 @@ def number_choices(run: Run) -> dict:
 
 def readiness_context(run: Run) -> dict:
     """Whether the Messaging Service's numbers can send to US phones (a warning, never a blocker)."""
-    return {"readiness": us_readiness(_account(run), run.value("messaging_service", "messaging_service_sid"))}
+    return {"readiness": us_readiness(run_account(run), run.value("messaging_service", "messaging_service_sid"))}
 
 
 def check_numbers(run: Run, values: dict) -> CheckResult:
     # Reached as the credential will be: by the sandboxes ticked here.
-    account = dataclasses.replace(_account(run), transport=transport.for_sandbox_ids(_chosen_numbers(values)))
+    account = dataclasses.replace(run_account(run), transport=transport.for_sandbox_ids(_chosen_numbers(values)))
     numbers = available_numbers(account, run.value("messaging_service", "messaging_service_sid"))
     warnings = []
-    for sandbox in _sandboxes():
+    for sandbox in sandboxes_by_kind():
         if not values.get(f"use_{sandbox.id}"):
             continue
         error, warning = numbers.problem_with(values[f"number_{sandbox.id}"])
@@ -132,23 +144,109 @@ def check_numbers(run: Run, values: dict) -> CheckResult:
 
 
 def numbers_form(run: Run):
-    form_class = incoming_numbers_form(_sandboxes())
+    form_class = incoming_numbers_form(sandboxes_by_kind())
     if not run.get_step_data("numbers"):  # first visit: the sandbox the run started in is the likely one
-        sandbox = _run_sandbox(run)
+        sandbox = run_sandbox(run)
         run.set_step_data("numbers", {f"use_{sandbox.id}": True})
     return form_class
 
 
-def create_twilio_credential(run: Run) -> str:
-    """Create the credential and its numbers through the one save path (the caller holds the transaction)."""
+def save_twilio_credential(run: Run):
+    """Create the credential and its numbers through the one save path (the caller holds the transaction).
+    The run's sandbox keeps the webhook key its URLs were set on Twilio with, if any."""
     facts = run.facts("account")
-    verified = Account(_account(run).sid, facts.get("friendly_name") or "", facts.get("status") or "active",
+    verified = Account(run_account(run).sid, facts.get("friendly_name") or "", facts.get("status") or "active",
                        facts.get("type") or "")
-    credential = create_credential(
-        name=run.value("credential", "name"), account=_account(run),
+    key = run.facts("webhooks").get("key")
+    return create_credential(
+        name=run.value("credential", "name"), account=run_account(run),
         messaging_service_sid=run.value("messaging_service", "messaging_service_sid"),
-        numbers=_chosen_numbers(run.get_step_data("numbers")), verified=verified)
-    return url_for("guided.sms_done", credential_id=credential.id)
+        numbers=_chosen_numbers(run.get_step_data("numbers")), verified=verified,
+        webhook_keys={run_sandbox(run).id: key} if key else None)
+
+
+def create_twilio_credential(run: Run) -> str:
+    return url_for("guided.sms_done", credential_id=save_twilio_credential(run).id)
+
+
+# -- setting up the Twilio side from the flow: a new Messaging Service, numbers added to it ------------
+
+def run_webhook_key(run: Run) -> str:
+    """The key of the run's sandbox's webhook URLs, made before the credential is saved (so a Messaging
+    Service created now carries the URLs the credential will have)."""
+    key = run.facts("webhooks").get("key")
+    if not key:
+        key = new_webhook_key()
+        run.set_fact("webhooks", "key", key)
+        run.save()
+    return key
+
+
+def suggested_service_name(run: Run) -> str:
+    return (run.value("credential", "name") or "")[:64]
+
+
+def new_service_context(run: Run, form) -> dict:
+    """What "Create a Messaging Service" shows: the name to give it and our URLs it will carry."""
+    if not form.service_name.data:
+        form.service_name.data = suggested_service_name(run)
+    return {"creating": True, "new_service_urls": urls_for_key(run_webhook_key(run))}
+
+
+def show_new_service(run: Run, form, argument: str) -> dict:
+    return new_service_context(run, form)
+
+
+def create_new_service(run: Run, form, argument: str) -> dict:
+    """Confirmed: create the service with our URLs on it; the step is then done with it."""
+    context = new_service_context(run, form)
+    if not form.service_name.validate(form) or not form.service_name.data:
+        if not form.service_name.errors:
+            form.service_name.errors = [_("Enter a name for the Messaging Service.")]
+        return {**context, "status": 422}
+    try:
+        service = create_service(run_account(run), form.service_name.data, context["new_service_urls"],
+                                 run_sandbox(run))
+    except CheckFailed as failure:
+        return {**context, "status": 422, "form_error": failure.message, "retry": failure.retry}
+    run.complete(run.flow.step("messaging_service"), {"messaging_service_sid": service.sid},
+                 CheckResult({"friendly_name": service.friendly_name, "created": True}))
+    return {"redirect": url_for("guided.step", flow_name=run.flow.name, token=run.token, step_name="numbers")}
+
+
+def sender_pool_context(run: Run) -> dict:
+    """The account's numbers beside the chosen service: in it, in another one (named), or in none."""
+    try:
+        pool = sender_pool(run_account(run), run.value("messaging_service", "messaging_service_sid"))
+        return {"pool": pool, "pool_error": None, "buy_url": BUY_NUMBERS_URL}
+    except CheckFailed as failure:
+        return {"pool": None, "pool_error": failure.message, "buy_url": BUY_NUMBERS_URL}
+
+
+def ask_add_number(run: Run, form, argument: str) -> dict:
+    pool = sender_pool_context(run)
+    found = pool["pool"].find(argument) if pool["pool"] else None
+    if found is None:
+        return {"status": 404, "form_error": _("That number is not on this Twilio account.")}
+    return {"confirm_number": found}
+
+
+def confirm_add_number(run: Run, form, argument: str) -> dict:
+    """Confirmed: add it to the service's sender pool; the run's sandbox gets it when it has no number yet."""
+    pool = sender_pool_context(run)
+    found = pool["pool"].find(argument) if pool["pool"] else None
+    if found is None:
+        return {"status": 404, "form_error": pool["pool_error"] or _("That number is not on this Twilio account.")}
+    try:
+        added = add_number(run_account(run), run.value("messaging_service", "messaging_service_sid"), found.number,
+                           run_sandbox(run))
+    except CheckFailed as failure:
+        return {"status": 422, "add_error": failure.message, "add_error_sid": argument}
+    sandbox = run_sandbox(run)
+    if f"number_{sandbox.id}" in form and not form[f"number_{sandbox.id}"].data:
+        form[f"use_{sandbox.id}"].data = True
+        form[f"number_{sandbox.id}"].data = added.phone_number
+    return {"added_number": added.phone_number}
 
 
 SMS = Flow(
@@ -170,11 +268,13 @@ SMS = Flow(
                     "subaccount, which Twilio answers with error 20003.")),
         Step("messaging_service", _l("Messaging Service"), "guided/steps/messaging_service.html",
              lambda run: GuidedMessagingServiceForm, check=check_service, context=messaging_service_choices,
+             actions={"new_service": show_new_service, "create_service": create_new_service},
              why=_l("Messages are sent through a Messaging Service, which owns the sender pool. The source "
                     "help page calls this field \"Message SID\", but a message's SID (SM...) changes with every "
                     "message: the credential needs the Messaging Service SID (MG...).")),
         Step("numbers", _l("Incoming numbers"), "guided/steps/numbers.html", numbers_form,
              check=check_numbers, context=number_choices,
+             actions={"add_number": ask_add_number, "confirm_add_number": confirm_add_number},
              why=_l("Each sandbox that uses the credential needs its own incoming number, so replies and "
                     "opt-outs reach the right environment. A number that is on the account but not in the "
                     "Messaging Service's sender pool is not used by the service.")),
@@ -182,5 +282,5 @@ SMS = Flow(
     review_template="guided/steps/review_sms.html",
     finish=create_twilio_credential,
     label_from=("credential", "name"),
-    review_context=lambda run: {"sandbox_names": {s.id: s.name for s in _sandboxes()}},
+    review_context=lambda run: {"sandbox_names": {s.id: s.name for s in sandboxes_by_kind()}},
 )

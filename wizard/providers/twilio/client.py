@@ -154,6 +154,18 @@ def make_client(account_sid: str, auth_token: str, base_url: str | None = None,
                   http_client=OriginRewritingHttpClient(base_url, timeout=timeout))
 
 
+# What a Trial account's messages start with, and Twilio's error when it is asked to reach an unverified number.
+TRIAL_PREFIX = "Sent from your Twilio trial account - "
+
+
+TRIAL_UNVERIFIED_CODE = 21608
+
+
+TRIAL_UNVERIFIED = ("The number {to} is unverified. Trial accounts cannot send messages to unverified numbers; "
+                    "verify {to} at twilio.com/user/account/phone-numbers/verified, or purchase a Twilio number to "
+                    "send messages to unverified numbers.")
+
+
 @dataclass(frozen=True)
 class Account:
     sid: str
@@ -175,6 +187,7 @@ class MessagingService:
 class PhoneNumber:
     sid: str
     phone_number: str  # E.164
+    sms: bool = True  # can send and receive SMS (an account number's capabilities say)
 
 
 @dataclass(frozen=True)
@@ -239,7 +252,8 @@ def list_service_numbers(client: Client, service_sid: str) -> list[PhoneNumber]:
 @twilio_errors()
 def list_account_numbers(client: Client) -> list[PhoneNumber]:
     numbers = client.api.v2010.account.incoming_phone_numbers.list()
-    return [PhoneNumber(number.sid, number.phone_number) for number in numbers]
+    return [PhoneNumber(number.sid, number.phone_number, bool((number.capabilities or {}).get("sms", True)))
+            for number in numbers]
 
 
 @twilio_errors()
@@ -287,3 +301,29 @@ def list_tollfree_verifications(client: Client, number_sid: str) -> list[Tollfre
     """GET messaging.twilio.com/v1/Tollfree/Verifications?TollfreePhoneNumberSid=PN..."""
     return [TollfreeVerification(v.sid, v.status, v.rejection_reason, v.error_code)
             for v in client.messaging.v1.tollfree_verifications.list(tollfree_phone_number_sid=number_sid)]
+
+
+# Setting up from the wizard: a Messaging Service created, numbers added to its sender pool,
+# and who a Trial account may send to.
+
+@twilio_errors()
+def create_messaging_service(client: Client, friendly_name: str, *, inbound_request_url: str | None = None,
+                             status_callback: str | None = None) -> MessagingService:
+    return _service(client.messaging.v1.services.create(
+        friendly_name=friendly_name,
+        inbound_request_url=inbound_request_url or values.unset,
+        status_callback=status_callback or values.unset,
+    ))
+
+
+@twilio_errors()
+def add_service_number(client: Client, service_sid: str, phone_number_sid: str) -> PhoneNumber:
+    """Put one of the account's numbers into the service's sender pool."""
+    number = client.messaging.v1.services(service_sid).phone_numbers.create(phone_number_sid=phone_number_sid)
+    return PhoneNumber(number.sid, number.phone_number)
+
+
+@twilio_errors()
+def list_verified_caller_ids(client: Client) -> list[str]:
+    """The account's verified caller IDs (OutgoingCallerIds): the only phones a Trial account reaches."""
+    return [caller.phone_number for caller in client.outgoing_caller_ids.list()]

@@ -31,6 +31,8 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from wizard.providers.twilio.client import TRIAL_PREFIX, TRIAL_UNVERIFIED, TRIAL_UNVERIFIED_CODE
+
 API_HOST = "api.twilio.com"
 
 
@@ -131,6 +133,7 @@ class Account:
     services: dict[str, Service] = field(default_factory=dict)
     incoming_numbers: dict[str, Number] = field(default_factory=dict)
     tollfree_verifications: dict[str, TollfreeVerification] = field(default_factory=dict)
+    verified_numbers: list[str] = field(default_factory=list)  # OutgoingCallerIds: who a Trial account reaches
     created: datetime = field(default_factory=_now)
 
 
@@ -180,6 +183,8 @@ ROUTES = {
              endpoint="create_message", methods=["POST"]),
         Rule("/2010-04-01/Accounts/<account_sid>/Messages/<message_sid>.json",
              endpoint="fetch_message", methods=["GET"]),
+        Rule("/2010-04-01/Accounts/<account_sid>/OutgoingCallerIds.json",
+             endpoint="list_outgoing_caller_ids", methods=["GET"]),
     ]),
     MESSAGING_HOST: Map([
         Rule("/v1/Services", endpoint="list_services", methods=["GET"]),
@@ -189,6 +194,10 @@ ROUTES = {
              endpoint="list_service_numbers", methods=["GET"]),
         Rule("/v1/Services/<service_sid>/Compliance/Usa2p", endpoint="list_campaigns", methods=["GET"]),
         Rule("/v1/Tollfree/Verifications", endpoint="list_tollfree_verifications", methods=["GET"]),
+        # Setting up a service from the wizard (creating it, adding numbers to its sender pool).
+        Rule("/v1/Services", endpoint="create_service", methods=["POST"]),
+        Rule("/v1/Services/<service_sid>/PhoneNumbers",
+             endpoint="add_service_number", methods=["POST"]),
     ]),
 }
 
@@ -201,6 +210,8 @@ UNDELIVERED_STEPS = (("queued", 0.5), ("sent", 1.0), ("undelivered", 1.0))
 
 
 UNDELIVERED_ERROR = (30003, "Unreachable destination handset")
+
+
 
 
 # deliver(url, params, signature): hand a signed webhook request to whoever serves `url`;
@@ -500,6 +511,7 @@ class TwilioSimulator:
             raise TwilioFault(400, 21701, f"The Messaging Service Sid {service_sid} is invalid.")
         if not body and not request.form.get("ContentSid"):
             raise TwilioFault(400, 21602, "Message body is required.")
+        body = self._trial_body(account, to, body)
         message = Message(
             sid=new_sid("SM"), account_sid=account.sid, to=to, body=body,
             messaging_service_sid=service_sid, from_=sender,
@@ -581,18 +593,70 @@ class TwilioSimulator:
 
     def _list_service_numbers(self, account, request, service_sid):
         service = self._service_of(account, service_sid, request)
-        records = [{
+        records = [self._service_number_json(account, service, n) for n in service.phone_numbers]
+        return _json(_messaging_page(request, "phone_numbers", records))
+
+    # -- setting up from the wizard: services created, numbers added, Trial accounts ---------
+
+    def _create_service(self, account, request):
+        name = request.form.get("FriendlyName", "")
+        if not name:
+            raise TwilioFault(400, 20001, "Missing required parameter FriendlyName in the post body")
+        if len(name) > 64:
+            raise TwilioFault(400, 20001, "FriendlyName must be 64 characters or fewer")
+        service = Service(new_sid("MG"), name, request.form.get("InboundRequestUrl") or None,
+                          request.form.get("StatusCallback") or None)
+        account.services[service.sid] = service
+        return _json(self._service_json(account, service), 201)
+
+    def _service_number_json(self, account: Account, service: Service, number: Number) -> dict:
+        return {
             "account_sid": account.sid,
             "capabilities": ["SMS", "MMS", "Voice"],
             "country_code": "US",
-            "date_created": _iso(n.created),
-            "date_updated": _iso(n.created),
-            "phone_number": n.phone_number,
+            "date_created": _iso(number.created),
+            "date_updated": _iso(number.created),
+            "phone_number": number.phone_number,
             "service_sid": service.sid,
-            "sid": n.sid,
-            "url": f"https://{MESSAGING_HOST}/v1/Services/{service.sid}/PhoneNumbers/{n.sid}",
-        } for n in service.phone_numbers]
-        return _json(_messaging_page(request, "phone_numbers", records))
+            "sid": number.sid,
+            "url": f"https://{MESSAGING_HOST}/v1/Services/{service.sid}/PhoneNumbers/{number.sid}",
+        }
+
+    def _add_service_number(self, account, request, service_sid):
+        """Twilio's rules: a number of the account, in one Messaging Service at a time."""
+        service = self._service_of(account, service_sid, request)
+        number_sid = request.form.get("PhoneNumberSid", "")
+        if not number_sid:
+            raise TwilioFault(400, 20001, "Missing required parameter PhoneNumberSid in the post body")
+        number = account.incoming_numbers.get(number_sid)
+        if number is None:
+            raise TwilioFault(400, 21421, "Phone Number is invalid")
+        if number in service.phone_numbers:
+            raise TwilioFault(409, 80104, "PhoneNumber has already been added to Service")
+        if any(number in other.phone_numbers for other in account.services.values()):
+            raise TwilioFault(400, 21712, "Phone Number or Short Code is associated with another Messaging Service.")
+        service.phone_numbers.append(number)
+        return _json(self._service_number_json(account, service, number), 201)
+
+    def _list_outgoing_caller_ids(self, account, request):
+        records = [{
+            "account_sid": account.sid,
+            "date_created": _rfc2822(account.created),
+            "date_updated": _rfc2822(account.created),
+            "friendly_name": number,
+            "phone_number": number,
+            "sid": "PN" + uuid.uuid5(uuid.NAMESPACE_URL, account.sid + number).hex,
+            "uri": f"/2010-04-01/Accounts/{account.sid}/OutgoingCallerIds/PN.json",
+        } for number in account.verified_numbers]
+        return _json(_api_page(request, "outgoing_caller_ids", records))
+
+    def _trial_body(self, account: Account, to: str, body: str) -> str:
+        """A Trial account reaches only its verified numbers (21608), and Twilio prefixes its messages."""
+        if account.type != "Trial":
+            return body
+        if to not in account.verified_numbers:
+            raise TwilioFault(400, TRIAL_UNVERIFIED_CODE, TRIAL_UNVERIFIED.format(to=to))
+        return TRIAL_PREFIX + body
 
     def _list_campaigns(self, account, request, service_sid):
         service = self._service_of(account, service_sid, request)
@@ -830,7 +894,15 @@ SUSPENDED_ACCOUNT = PracticeAccount("AC5555555555555555555555555555555f", "5f5f5
                                     "Demo suspended account (practice)", "suspended", "Full")
 
 
-PRACTICE_ACCOUNTS = (DEMO_ACCOUNT, TRIAL_ACCOUNT, SUSPENDED_ACCOUNT)
+# A fresh Full account, as many admins start: one number, no Messaging Service yet.
+FRESH_ACCOUNT = PracticeAccount("AC6666666666666666666666666666666e", "6e6e6e6e6e6e6e6e6e6e6e6e6e6e6e6e",
+                                "Demo new account (practice)", "active", "Full")
+
+
+FRESH_NUMBER = "+12025550161"
+
+
+PRACTICE_ACCOUNTS = (DEMO_ACCOUNT, TRIAL_ACCOUNT, SUSPENDED_ACCOUNT, FRESH_ACCOUNT)
 
 
 # Recipients that show what goes wrong: Twilio's own test number for an invalid To (21211),
@@ -845,12 +917,17 @@ UNDELIVERABLE_NUMBER = "+12025550199"
 PRACTICE_PHONE = "+12025550150"
 
 
+# The Trial account's verified caller IDs: the only phones it can send to.
+TRIAL_VERIFIED_NUMBERS = (PRACTICE_PHONE, "+12025550177")
+
+
 # The demo service's webhooks before anyone applies ours: another platform's, as in a real migration.
 PREVIOUS_WEBHOOKS = ("https://old-platform.example/twilio/inbound", "https://old-platform.example/twilio/status")
 
 
 def practice_seed(simulator: TwilioSimulator):
-    """The demo Full account with two Messaging Services, a Trial account and a suspended one."""
+    """The demo Full account with two Messaging Services, a Trial account with verified numbers, a suspended
+    account, and a fresh Full account with a number in no service."""
     demo = simulator.add_account(DEMO_ACCOUNT.friendly_name, DEMO_ACCOUNT.status, DEMO_ACCOUNT.type,
                                  sid=DEMO_ACCOUNT.sid, auth_token=DEMO_ACCOUNT.auth_token)
     for index, service in enumerate(DEMO_SERVICES):
@@ -870,5 +947,9 @@ def practice_seed(simulator: TwilioSimulator):
             simulator.add_service(account.sid, service.friendly_name, sid=service.sid)
             for number in service.numbers:
                 simulator.add_number(account.sid, number, service.sid, sid="PN7".ljust(34, "0"))
+    simulator.accounts[TRIAL_ACCOUNT.sid].verified_numbers.extend(TRIAL_VERIFIED_NUMBERS)
+    fresh = simulator.add_account(FRESH_ACCOUNT.friendly_name, FRESH_ACCOUNT.status, FRESH_ACCOUNT.type,
+                                  sid=FRESH_ACCOUNT.sid, auth_token=FRESH_ACCOUNT.auth_token)
+    simulator.add_number(fresh.sid, FRESH_NUMBER, sid="PN6".ljust(34, "0"))
     simulator.invalid_numbers.add(INVALID_TO_NUMBER)
     simulator.undeliverable_numbers.add(UNDELIVERABLE_NUMBER)
