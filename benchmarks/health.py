@@ -9,6 +9,7 @@ before the page is sent.
 Target (issue 13): the other checks shown within 2 s.
 """
 import argparse
+import logging
 import statistics
 import sys
 import tempfile
@@ -52,6 +53,7 @@ def _setup(fake):
 
 
 def main(runs: int = 5, out=print) -> dict:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the figures, not one line per request
     fake = FakeTwilio(seed=True).start()
     app, slow_id, others = _setup(fake)
     fast = ", ".join(f"[id^='check-{i}-']:not(.health-pending)" for i in others)
