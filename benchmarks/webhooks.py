@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -127,12 +126,13 @@ def run_wrk(url, requests_file, seconds, connections, server_pid, threads=2):
             "p99": float(p99), "cpu_us": cpu / max(int(done), 1) * 1e6}
 
 
-def main(seconds=20, connections=32, workers=1, threads=16, out=print):
-    ensure_wrk()
-    folder = Path(tempfile.mkdtemp())
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}", "SECRET_KEY": "bench",
-           "ENCRYPTION_KEYS": Fernet.generate_key().decode(), "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-           "TRUSTED_PROXIES": "0"}
+def prepare(folder: Path, database_url: str = "") -> tuple[dict, str, str]:
+    """Migrate the database (a new SQLite file in folder unless database_url is given), add a
+    Twilio credential with one number, and set this process's environment as the server's.
+    Returns the server's environment, the credential's auth token, and its status callback path."""
+    env = {**os.environ, "DATABASE_URL": database_url or f"sqlite:///{folder / 'bench.sqlite3'}",
+           "SECRET_KEY": "bench", "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+           "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "TRUSTED_PROXIES": "0"}
     os.environ.update(env)
     from app import create_app
     from wizard.core.db import database
@@ -149,35 +149,62 @@ def main(seconds=20, connections=32, workers=1, threads=16, out=print):
         credential.save()
         key = CredentialNumber.create(credential=credential, sandbox=Sandbox.get(),
                                       phone_number="+14155550101").webhook_key
+    database.obj.close_all()
+    return env, token, f"/hooks/twilio/{key}/status"
 
+
+def start_server(env: dict, workers: int, threads: int) -> tuple[subprocess.Popen, str]:
+    """gunicorn (gthread) serving `application()` on a free loopback port, once it answers."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    path = f"/hooks/twilio/{key}/status"
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-k", "gthread", "--threads", str(threads),
          "-b", f"127.0.0.1:{port}", "--log-level", "warning", "benchmarks.webhooks:application()"],
         cwd=ROOT, env=env,
     )
+    wait_until_up(base + "/login")
+    return server, base
+
+
+def signed_callbacks(token: str, path: str, first: int, count: int):
+    """Lines `path TAB signature TAB body` of signed "delivered" callbacks, MessageSids first.. first+count-1."""
+    validator = RequestValidator(token)
+    for i in range(first, first + count):
+        params = {"MessageSid": f"SM{i:032x}", "MessageStatus": "delivered", "AccountSid": "AC" + "1" * 32,
+                  "To": "+886912345678", "From": "+14155550101", "ApiVersion": "2010-04-01"}
+        yield f"{path}\t{validator.compute_signature(PUBLIC_BASE_URL + path, params)}\t{urlencode(params)}\n"
+
+
+def stored_events(database_url: str) -> int:
+    """Status events stored so far in the benchmark's database."""
+    from wizard.core.db import open_database
+
+    db = open_database(database_url)
     try:
-        wait_until_up(base + "/login")
+        with db.connection_context():
+            return db.execute_sql("SELECT count(*) FROM status_event").fetchone()[0]
+    finally:
+        db.close_all()
+
+
+def main(seconds=20, connections=32, workers=1, threads=16, out=print):
+    ensure_wrk()
+    folder = Path(tempfile.mkdtemp())
+    env, token, path = prepare(folder)
+    server, base = start_server(env, workers, threads)
+    try:
         bare_file = folder / "bare.txt"
         bare_file.write_text("/bench/bare\tx\tMessageSid=SM1&MessageStatus=sent\n")
         bare = run_wrk(base, bare_file, seconds, connections, server.pid)
         # Enough different callbacks for the receiver to never see a MessageSid twice.
-        count = int(bare["rps"] * seconds * 1.2) + 1000
-        validator = RequestValidator(token)
         signed_file = folder / "signed.txt"
         with open(signed_file, "w") as f:
-            for i in range(count):
-                params = {"MessageSid": f"SM{i:032x}", "MessageStatus": "delivered", "AccountSid": "AC" + "1" * 32,
-                          "To": "+886912345678", "From": "+14155550101", "ApiVersion": "2010-04-01"}
-                signature = validator.compute_signature(PUBLIC_BASE_URL + path, params)
-                f.write(f"{path}\t{signature}\t{urlencode(params)}\n")
+            f.writelines(signed_callbacks(token, path, 0, int(bare["rps"] * seconds * 1.2) + 1000))
         signed = run_wrk(base, signed_file, seconds, connections, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    stored = sqlite3.connect(folder / "bench.sqlite3").execute("SELECT count(*) FROM status_event").fetchone()[0]
+    stored = stored_events(env["DATABASE_URL"])
     sent = signed["requests"]
     out(f"{connections} connections, {seconds} s each, gunicorn {workers} workers x {threads} threads, SQLite (WAL)")
     out(f"{'endpoint':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'server CPU us/req':>19}")

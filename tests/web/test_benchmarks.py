@@ -30,6 +30,21 @@ def test_the_webhook_benchmark_runs_against_gunicorn_and_counts_what_it_stored()
     assert sent > 0 and stored >= sent  # nothing answered 2xx was lost
 
 
+def test_the_fixed_rate_benchmark_offers_callbacks_on_schedule_and_counts_what_it_stored():
+    """One second at 20 requests/s per endpoint, in its own process (the script sets its own environment)."""
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    run = subprocess.run([sys.executable, "benchmarks/callback_rate.py", "--rate", "20", "--seconds", "1"],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    figures = r"\s+20\s+\d+\s+[\d.]+\s+[\d.]+\s+(\d+)\s+\d+"  # offered, achieved, p50, p99, errors, CPU
+    assert re.search(rf"^bare Flask endpoint{figures}  -$", run.stdout, re.MULTILINE).group(1) == "0", run.stdout
+    signed = re.search(rf"^signed status callback{figures}  (\d+) == (\d+): yes$", run.stdout, re.MULTILINE)
+    assert signed, run.stdout
+    errors, stored, acknowledged = signed.groups()
+    assert errors == "0" and stored == acknowledged == "20"  # every callback offered answered 2xx, and stored
+
+
 def test_the_webhook_cost_breakdown_times_every_part():
     rows = webhook_costs.main(requests=5, rounds=1, out=lambda line: None)
     assert {"bare Flask endpoint (whole request)", "signed status callback (whole request)",
