@@ -195,13 +195,18 @@ def meets(r: dict) -> bool:
 
 def find(target: Target, signed: bool, seconds: float, out, start=100, limit=20000, steps=12) -> tuple[float, list]:
     """Highest rate meeting the target: doubling from `start` until one fails, then bisecting
-    (to within 5%); at most `steps` runs."""
+    (to within 5%); at most `steps` rates. A rate that misses is offered once more and fails only
+    if it misses again: on a shared machine another process's burst stalls one run, an overload
+    stalls both."""
     label = "signed status callback" if signed else "bare Flask endpoint"
     good, bad, rate, results = 0.0, None, float(start), []
     for _ in range(steps):
-        r = target.offer(signed, rate, seconds)
-        results.append(r)
-        out(row(label, r) + ("" if meets(r) else "   over target"))
+        for _attempt in range(2):
+            r = target.offer(signed, rate, seconds)
+            results.append(r)
+            out(row(label, r) + ("" if meets(r) else "   over target"))
+            if meets(r):
+                break
         if meets(r):
             good = rate
         else:

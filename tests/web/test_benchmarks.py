@@ -8,6 +8,15 @@ from pathlib import Path
 from benchmarks import sms_flow, webhook_costs
 
 
+def run_script(*args: str) -> subprocess.CompletedProcess:
+    """A benchmark script in its own process (each sets its own environment), on its own SQLite database."""
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    run = subprocess.run([sys.executable, *args], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    return run
+
+
 def test_the_sms_flow_benchmark_walks_every_step():
     lines = []
     rows = sms_flow.main(runs=2, out=lines.append)
@@ -16,12 +25,8 @@ def test_the_sms_flow_benchmark_walks_every_step():
 
 
 def test_the_webhook_benchmark_runs_against_gunicorn_and_counts_what_it_stored():
-    """A one-second run in its own process (the script sets its own environment)."""
-    root = Path(__file__).resolve().parents[2]
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    run = subprocess.run([sys.executable, "benchmarks/webhooks.py", "--seconds", "1", "--connections", "4"],
-                         cwd=root, env=env, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
+    """A one-second run."""
+    run = run_script("benchmarks/webhooks.py", "--seconds", "1", "--connections", "4")
     lines = run.stdout.splitlines()
     assert any(line.startswith("bare Flask endpoint") for line in lines)
     signed_errors = re.search(r"signed status callback\s+\d+\s+[\d.]+\s+[\d.]+\s+(\d+)", run.stdout).group(1)
@@ -31,12 +36,8 @@ def test_the_webhook_benchmark_runs_against_gunicorn_and_counts_what_it_stored()
 
 
 def test_the_fixed_rate_benchmark_offers_callbacks_on_schedule_and_counts_what_it_stored():
-    """One second at 20 requests/s per endpoint, in its own process (the script sets its own environment)."""
-    root = Path(__file__).resolve().parents[2]
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    run = subprocess.run([sys.executable, "benchmarks/callback_rate.py", "--rate", "20", "--seconds", "1"],
-                         cwd=root, env=env, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
+    """One second at 20 requests/s per endpoint."""
+    run = run_script("benchmarks/callback_rate.py", "--rate", "20", "--seconds", "1")
     figures = r"\s+20\s+\d+\s+[\d.]+\s+[\d.]+\s+(\d+)\s+\d+"  # offered, achieved, p50, p99, errors, CPU
     assert re.search(rf"^bare Flask endpoint{figures}  -$", run.stdout, re.MULTILINE).group(1) == "0", run.stdout
     signed = re.search(rf"^signed status callback{figures}  (\d+) == (\d+): yes$", run.stdout, re.MULTILINE)
@@ -53,11 +54,7 @@ def test_the_webhook_cost_breakdown_times_every_part():
 
 def test_the_health_benchmark_times_the_page_with_a_slow_twilio():
     """In its own process: the browser tests' Chromium (Playwright's sync API) may already run in this one."""
-    root = Path(__file__).resolve().parents[2]
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    run = subprocess.run([sys.executable, "benchmarks/health.py", "--runs", "1"], cwd=root, env=env,
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
+    run = run_script("benchmarks/health.py", "--runs", "1")
     for figure in ("frame", "other checks shown", "every check shown", "without JavaScript"):
         assert re.search(rf"^{figure} +[\d.]+ +[\d.]+$", run.stdout, re.MULTILINE), run.stdout
     assert run.stdout.splitlines()[-1].startswith("other checks shown within 2 s:")
