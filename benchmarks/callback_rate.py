@@ -28,6 +28,7 @@ Needs wrk (Debian package `wrk`; installed when missing and apt can be used).
 """
 import argparse
 import math
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -139,6 +140,7 @@ class Target:
         self.server.wait(timeout=30)
         self.databases.drop(self.url)
         self.databases.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def offer(self, signed: bool, rate: float, seconds: float, connections: int = 0) -> dict:
         """Offer `rate` requests/s for `seconds`; the figures of what came back."""
