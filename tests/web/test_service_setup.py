@@ -185,7 +185,7 @@ def test_express_setup_creates_everything_with_twilios_request_shapes(signed_in,
     page = text(signed_in.get(express))
     assert 'value="Twilio prod"' in page  # the credential's name, proposed
     assert re.search(r'<input checked id="service-\d+" name="service" type="radio" value="new">', page)  # none yet: new
-    assert "+14155550161 · will be added to the service" in page
+    assert "+1 415-555-0161 · United States · will be added to the service" in page  # read as people read it
     fake_twilio.clear_requests()
     response = signed_in.post(express, {"name": "Twilio prod", "service": "new", "service_name": "Acme texts",
                                         "use_1": "y", "number_1": "+14155550161", "apply_webhooks": "y",

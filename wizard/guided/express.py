@@ -38,7 +38,7 @@ from wizard.providers.twilio.checks import CheckFailed, list_messaging_services,
 from wizard.providers.twilio.client import TwilioError
 from wizard.providers.twilio.simulator import PRACTICE_PHONE
 from wizard.shell.fields import one_kind_of_newline
-from wizard.shell.phones import e164, phone_number_validator
+from wizard.shell.phones import e164, phone_label, phone_number_validator
 from wizard.webhooks.apply import apply_webhooks
 
 NEW = "new"
@@ -148,7 +148,7 @@ def _number_choices(proposal: Proposal) -> list[tuple[str, str]]:
             where = _("in %(name)s: Twilio will refuse to add it", name=item.service_name)
         else:
             where = _("will be added to the service")
-        choices.append((item.number.phone_number, f"{item.number.phone_number} · {where}"))
+        choices.append((item.number.phone_number, f"{phone_label(item.number.phone_number)} · {where}"))
     # Those already in the service first, then the loose ones, then those another service holds.
     order = {n.number.phone_number: i for i, n in enumerate(proposal.pool.numbers)} if proposal.pool else {}
     return sorted(choices, key=lambda c: order.get(c[0], 0))
