@@ -12,7 +12,7 @@ from wizard.core.models import CredentialNumber, Sandbox
 from wizard.messaging.receiver_urls import webhook_urls
 from wizard.providers.transport import TwilioAccount
 from wizard.providers.twilio import client as client_module
-from wizard.providers.twilio.checks import CheckFailed, twilio_says
+from wizard.providers.twilio.checks import failed_check
 from wizard.providers.twilio.client import (
     TRIAL_PREFIX,
     TRIAL_UNVERIFIED,
@@ -20,7 +20,6 @@ from wizard.providers.twilio.client import (
     MessagingService,
     PhoneNumber,
     TwilioError,
-    TwilioUnreachable,
 )
 
 # Where numbers are bought: we never buy one.
@@ -40,12 +39,6 @@ def urls_for_key(key: str) -> dict:
     return webhook_urls(CredentialNumber(webhook_key=key))
 
 
-def _failed(error: TwilioError) -> CheckFailed:
-    if isinstance(error, TwilioUnreachable):
-        return CheckFailed(_("%(reason)s. Your input is kept; try again.", reason=error.message), retry=True)
-    return CheckFailed(twilio_says(error))
-
-
 def create_service(account: TwilioAccount, friendly_name: str, urls: dict, sandbox: Sandbox) -> MessagingService:
     """Create the Messaging Service with our URLs on it, and audit it (on the sandbox it is set up for)."""
     try:
@@ -53,7 +46,7 @@ def create_service(account: TwilioAccount, friendly_name: str, urls: dict, sandb
                                                          inbound_request_url=urls["inbound"],
                                                          status_callback=urls["status"])
     except TwilioError as error:
-        raise _failed(error) from error
+        raise failed_check(error) from error
     with database.atomic():
         audit.record("update", sandbox, {"twilio_messaging_service_created": [None, {
             "sid": service.sid, "friendly_name": service.friendly_name, "account_sid": account.sid,
@@ -108,7 +101,7 @@ def sender_pool(account: TwilioAccount, service_sid: str) -> SenderPool:
                 held[number.sid] = service
         numbers = client_module.list_account_numbers(api)
     except TwilioError as error:
-        raise _failed(error) from error
+        raise failed_check(error) from error
     pool = SenderPool(service_sid)
     for number in numbers:
         service = held.get(number.sid)
@@ -123,7 +116,7 @@ def add_number(account: TwilioAccount, service_sid: str, number: PhoneNumber, sa
     try:
         added = client_module.add_service_number(account.client(), service_sid, number.sid)
     except TwilioError as error:
-        raise _failed(error) from error
+        raise failed_check(error) from error
     with database.atomic():
         audit.record("update", sandbox, {"twilio_sender_pool": [None, {
             "messaging_service_sid": service_sid, "phone_number": added.phone_number, "phone_number_sid": added.sid}]})
@@ -135,7 +128,7 @@ def verified_recipients(account: TwilioAccount) -> list[str]:
     try:
         return client_module.list_verified_caller_ids(account.client())
     except TwilioError as error:
-        raise _failed(error) from error
+        raise failed_check(error) from error
 
 
 def trial_refusal(to: str) -> TwilioError:

@@ -48,7 +48,8 @@ def as_sentence(message: str) -> str:
     return message if not message or message.endswith((".", "!", "?", "。")) else message + "."
 
 
-def _failed(error: TwilioError, not_found_field: str) -> CheckFailed:
+def failed_check(error: TwilioError, not_found_field: str | None = None) -> CheckFailed:
+    """Twilio's error as a step shows it: its code and text, with what to do for the usual ones."""
     if isinstance(error, TwilioUnreachable):
         return CheckFailed(_("%(reason)s. Your input is kept; try again.", reason=error.message), retry=True)
     if error.code == AUTHENTICATION_FAILED:
@@ -76,7 +77,7 @@ def check_account(account: TwilioAccount) -> AccountCheck:
     try:
         found = fetch_account(account.client(), account.sid)
     except TwilioError as error:
-        raise _failed(error, "account_sid") from error
+        raise failed_check(error, "account_sid") from error
     if found.status != "active":
         raise CheckFailed(
             _("This Twilio account is %(status)s and cannot send messages. Reactivate it in the Twilio console first.",
@@ -94,14 +95,14 @@ def list_messaging_services(account: TwilioAccount) -> list[MessagingService]:
     try:
         return client_module.list_messaging_services(account.client())
     except TwilioError as error:
-        raise _failed(error, "account_sid") from error
+        raise failed_check(error, "account_sid") from error
 
 
 def check_messaging_service(account: TwilioAccount, service_sid: str) -> MessagingService:
     try:
         return fetch_messaging_service(account.client(), service_sid)
     except TwilioError as error:
-        raise _failed(error, "messaging_service_sid") from error
+        raise failed_check(error, "messaging_service_sid") from error
 
 
 @dataclass
@@ -129,7 +130,7 @@ def available_numbers(account: TwilioAccount, service_sid: str) -> AvailableNumb
         api = account.client()
         return AvailableNumbers(list_service_numbers(api, service_sid), list_account_numbers(api))
     except TwilioError as error:
-        raise _failed(error, "messaging_service_sid") from error
+        raise failed_check(error, "messaging_service_sid") from error
 
 
 def verify_credential(credential) -> str | None:
