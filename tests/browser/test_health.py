@@ -14,6 +14,12 @@ def test_the_health_page_fills_in_each_check_and_applies_our_webhooks(any_page, 
     fake_twilio.add_campaign(fake_twilio.account_sid, fake_twilio.service_sid, "IN_PROGRESS")
     with in_app():
         number = CredentialNumber.get(CredentialNumber.credential == credential_id)
+        # A key without a hyphen: its URLs offer the browser no place to break a line.
+        number.webhook_key = "XWyLJkYJC0rRUJbLhX2Qs0a9"
+        number.save()
+    service = fake_twilio.accounts[fake_twilio.account_sid].services[fake_twilio.service_sid]
+    service.inbound_request_url = "https://old-platform.example/twilio/XWyLJkYJC0rRUJbLhX2Qs0a9b1c2/inbound"
+    service.status_callback = "https://old-platform.example/twilio/XWyLJkYJC0rRUJbLhX2Qs0a9b1c2/status"
     page.get_by_role("link", name="Health").click()
     expect(page.get_by_role("heading", name="Health of sandbox prod")).to_be_visible()
     checks = page.locator(f"#check-{credential_id}-account, #check-{credential_id}-webhooks, "
@@ -27,6 +33,8 @@ def test_the_health_page_fills_in_each_check_and_applies_our_webhooks(any_page, 
     expect(checks).to_have_count(4)
     expect(page.locator(".health-pending")).to_have_count(0)
     htmx_settled(page)
+    # The URLs wrap inside their card: nothing sticks out of it.
+    assert webhooks.evaluate("card => card.querySelector('table').scrollWidth <= card.clientWidth")
     # JavaScript: the frame stayed and htmx filled it; without: the frame sent the browser to ?now=1.
     assert page.url.endswith("/health?now=1") != page.javascript
 
@@ -38,7 +46,6 @@ def test_the_health_page_fills_in_each_check_and_applies_our_webhooks(any_page, 
     expect(page.get_by_role("heading", name="Health of sandbox prod")).to_be_visible()
     expect(page.locator(f"#check-{credential_id}-webhooks")).to_contain_text(
         "Twilio sends this Messaging Service's inbound messages and delivery status here.")
-    service = fake_twilio.accounts[fake_twilio.account_sid].services[fake_twilio.service_sid]
     assert service.inbound_request_url.endswith(f"/hooks/twilio/{number.webhook_key}/inbound")
 
 
