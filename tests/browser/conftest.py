@@ -4,17 +4,8 @@ import os
 
 import pytest
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, axe_violations, new_page
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, close_checked, new_page
 from wizard.providers import transport
-
-
-def close_checked(context):
-    """Close the test's browser context; fail the test with the serious and critical axe-core
-    violations its JavaScript pages showed (tests/support/browser.py, watch_with_axe)."""
-    violations = axe_violations(context)
-    context.close()
-    if violations:
-        pytest.fail("axe-core found serious or critical violations:\n" + "\n".join(violations), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ are in tests/browser/conftest.py."""
 import os
 import threading
 
+import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
@@ -111,6 +112,15 @@ def axe_violations(context) -> list[str]:
             page.wait_for_load_state()
             page.evaluate("() => window.__axeDone && window.__axeDone()")
     return list(dict.fromkeys(context.axe_violations))
+
+
+def close_checked(context):
+    """Close a test's browser context; fail the test with the serious and critical axe-core
+    violations its JavaScript pages showed (watch_with_axe)."""
+    violations = axe_violations(context)
+    context.close()
+    if violations:
+        pytest.fail("axe-core found serious or critical violations:\n" + "\n".join(violations), pytrace=False)
 
 
 def htmx_settled(page):
