@@ -178,7 +178,7 @@ def _sandbox_names(app):
 
 
 def test_group_commit_stores_a_whole_batch_and_fails_only_its_bad_write(app):
-    """Writes queued while the writer is busy commit together; a failing one fails alone."""
+    """Writes queued while a commit is under way commit together; a failing one fails alone."""
     busy, release = threading.Event(), threading.Event()
     results = {}
 
@@ -196,7 +196,7 @@ def test_group_commit_stores_a_whole_batch_and_fails_only_its_bad_write(app):
 
     threads = [threading.Thread(target=call, args=("first", blocking_write))]
     threads[0].start()
-    assert busy.wait(10)  # the writer is inside the first batch: the next ones queue up
+    assert busy.wait(10)  # the first write is being committed: the next ones queue up
     for i in range(8):
         name = f"batch-{i}"
         threads.append(threading.Thread(target=call,
@@ -208,9 +208,9 @@ def test_group_commit_stores_a_whole_batch_and_fails_only_its_bad_write(app):
         thread.start()
     writer = next(w for w in wizard_db._group_commits.values() if w.app is app)
     deadline = time.monotonic() + 10
-    while writer.queue.qsize() < 9 and time.monotonic() < deadline:
+    while len(writer._queue) < 9 and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert writer.queue.qsize() == 9
+    assert len(writer._queue) == 9
     release.set()
     for thread in threads:
         thread.join(15)
@@ -218,6 +218,23 @@ def test_group_commit_stores_a_whole_batch_and_fails_only_its_bad_write(app):
     assert {results[f"batch-{i}"] for i in range(8)} == {f"batch-{i}" for i in range(8)}
     assert results["first"] == "first"
     assert _sandbox_names(app) >= {"first", *(f"batch-{i}" for i in range(8))}
+
+
+def test_group_commit_with_nothing_else_writing_commits_in_the_callers_thread(app):
+    """No hand-off to another thread (each cost a wait for the GIL): the caller commits, and its row is there."""
+    with app.app_context(), database.connection_context():
+        thread = group_commit(lambda: (Sandbox.create(name="alone", name_key="alone"), threading.current_thread())[1])
+        assert not database.in_transaction()
+    assert thread is threading.current_thread()
+    assert "alone" in _sandbox_names(app)
+
+
+def test_group_commit_refuses_to_run_inside_a_transaction(app):
+    """Its commit would be the caller's savepoint: the others in the batch would be answered before they are stored."""
+    with app.app_context(), database.connection_context(), database.atomic():
+        with pytest.raises(RuntimeError, match="outside a transaction"):
+            group_commit(lambda: Sandbox.create(name="inside", name_key="inside"))
+    assert "inside" not in _sandbox_names(app)
 
 
 def test_sqlite_writers_queue_on_the_writer_lock_file(config, tmp_path):
