@@ -80,22 +80,22 @@ class FakeTwilio:
         return self.simulator.store.messages_by_sid
 
     def add_account(self, *args, **kwargs):
-        return self.simulator.add_account(*args, **kwargs)
+        return self.simulator.store.state.add_account(*args, **kwargs)
 
     def add_service(self, *args, **kwargs):
-        return self.simulator.add_service(*args, **kwargs)
+        return self.simulator.store.state.add_service(*args, **kwargs)
 
     def add_number(self, *args, **kwargs):
         """An incoming number of the account, in the service's sender pool if one is named."""
-        return self.simulator.add_number(*args, **kwargs)
+        return self.simulator.store.state.add_number(*args, **kwargs)
 
     def add_campaign(self, *args, **kwargs):
         """The service's A2P 10DLC campaign: add_campaign(account_sid, service_sid, "VERIFIED")."""
-        return self.simulator.add_campaign(*args, **kwargs)
+        return self.simulator.store.state.add_campaign(*args, **kwargs)
 
     def add_tollfree_verification(self, *args, **kwargs):
         """add_tollfree_verification(account_sid, number_sid, "TWILIO_REJECTED", "reason")."""
-        return self.simulator.add_tollfree_verification(*args, **kwargs)
+        return self.simulator.store.state.add_tollfree_verification(*args, **kwargs)
 
     def _seed(self):
         account = self.add_account("Acme Retail (production)", "active", "Full")

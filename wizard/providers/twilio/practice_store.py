@@ -7,7 +7,6 @@ writer lock file (wizard/core/db.py). Messages and pending status changes have t
 a change is claimed by a conditional UPDATE, so exactly one process applies it, with a lease after
 which a claim whose process died is taken again."""
 import contextlib
-import time
 import uuid
 
 import peewee
@@ -135,11 +134,12 @@ class DatabaseStore:
             (PracticeStatusChange.delete()
              .where((PracticeStatusChange.id == change.id) & (PracticeStatusChange.claim == change.claim)).execute())
 
-    def next_due(self) -> float | None:
+    def next_due(self, now: float) -> float | None:
+        """When the next change nobody holds at `now` is due."""
         with _connected():
             return (PracticeStatusChange.select(peewee.fn.MIN(PracticeStatusChange.due_at))
                     .where(PracticeStatusChange.claimed_until.is_null()
-                           | (PracticeStatusChange.claimed_until < time.time())).scalar())
+                           | (PracticeStatusChange.claimed_until < now)).scalar())
 
     def pending(self) -> int:
         with _connected():

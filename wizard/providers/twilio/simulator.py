@@ -414,7 +414,7 @@ class MemoryStore:
         with self.lock:
             self._changes.pop(change.id, None)
 
-    def next_due(self) -> float | None:
+    def next_due(self, now: float) -> float | None:
         with self.lock:
             return min((c.due for c in self._changes.values() if c.claim is None), default=None)
 
@@ -484,7 +484,7 @@ class Clock:
                         store.done(change)
                 if changes:
                     continue
-                due = store.next_due()
+                due = store.next_due(time.time())
                 if due is not None:
                     wait = min(max(due - time.time(), 0.0), self.POLL_SECONDS)
             except Exception:  # the database away for a moment: try again at the next tick
@@ -541,26 +541,6 @@ class TwilioSimulator:
                 return False
             time.sleep(0.05)
         return True
-
-    def add_account(self, *args, **kwargs) -> Account:
-        with self.world() as world:
-            return world.add_account(*args, **kwargs)
-
-    def add_service(self, *args, **kwargs) -> Service:
-        with self.world() as world:
-            return world.add_service(*args, **kwargs)
-
-    def add_number(self, *args, **kwargs) -> Number:
-        with self.world() as world:
-            return world.add_number(*args, **kwargs)
-
-    def add_campaign(self, *args, **kwargs) -> Campaign:
-        with self.world() as world:
-            return world.add_campaign(*args, **kwargs)
-
-    def add_tollfree_verification(self, *args, **kwargs) -> TollfreeVerification:
-        with self.world() as world:
-            return world.add_tollfree_verification(*args, **kwargs)
 
     # -- recorded requests --------------------------------------------------------
 
