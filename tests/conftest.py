@@ -12,6 +12,7 @@ from tests.support.browser import LiveServer
 from tests.support.database import database_server
 from wizard.core import db as wizard_db
 from wizard.core.db import database
+from wizard.providers import transport
 
 pytest_plugins = ["tests.support.fake_twilio", "tests.support.provider_endpoints"]
 
@@ -78,6 +79,9 @@ def app(config, tmp_path):
     app = create_app(config)
     app.instance_path = str(tmp_path / "instance")
     yield app
+    started = app.extensions.get(transport.EXTENSION)
+    if started is not None:  # a test used practice: its clock stops before the test's database goes
+        started.stop()
 
 
 @pytest.fixture

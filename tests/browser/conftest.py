@@ -50,4 +50,4 @@ def callbacks_finish(app):
     """Practice messages still moving when a test ends would call into the next test's database."""
     yield
     if transport.EXTENSION in app.extensions:
-        app.extensions[transport.EXTENSION].timeline.wait_until_idle(15)
+        app.extensions[transport.EXTENSION].wait_until_idle(15)

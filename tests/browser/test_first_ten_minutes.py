@@ -61,7 +61,7 @@ def test_from_sign_up_to_a_delivered_practice_message(any_page, app, live_server
         # The status page as Twilio knows the message now. A person looks again when they like:
         # once the simulator is done, say (a machine slow enough shows it done already).
         expect(page.get_by_role("heading", name="Test message")).to_be_visible()
-        assert app.extensions[transport.EXTENSION].timeline.wait_until_idle(15)
+        assert app.extensions[transport.EXTENSION].wait_until_idle(15)
         if page.get_by_role("link", name="Check again").count():
             act.click(page.get_by_role("link", name="Check again"))
     expect(status).to_contain_text("delivered to the phone")

@@ -54,7 +54,7 @@ def callbacks_finish(app):
     """Messages still moving when a test ends would call into the next test's database."""
     yield
     if practice.EXTENSION in app.extensions:
-        app.extensions[practice.EXTENSION].timeline.wait_until_idle(15)
+        app.extensions[practice.EXTENSION].wait_until_idle(15)
 
 
 def next_step(page):

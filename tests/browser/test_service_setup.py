@@ -145,17 +145,19 @@ def test_express_setup_from_the_account_step_to_a_delivered_message(any_page, ap
     expect(page.get_by_role("heading", name="Everything is set up")).to_be_visible()
     status = page.locator("#message-status")
     if not page.javascript:
-        assert app.extensions[transport.EXTENSION].timeline.wait_until_idle(15)
+        assert app.extensions[transport.EXTENSION].wait_until_idle(15)
         if page.get_by_role("link", name="Check again").count():
             act.click(page.get_by_role("link", name="Check again"))
     expect(status).to_contain_text("delivered to the phone")
     assert_not_reloaded(page)
     simulator = app.extensions[transport.EXTENSION]
-    service = simulator.accounts[service_account(simulator)].services[DEMO_SERVICES[0].sid]
+    with simulator.world() as world:
+        account_sid = service_account(world)
+        service = world.accounts[account_sid].services[DEMO_SERVICES[0].sid]
     assert service.inbound_request_url.endswith("/inbound") and "old-platform" not in service.inbound_request_url
     applied = simulator.requests_matching(method="POST", path=f"/v1/Services/{DEMO_SERVICES[0].sid}")
     assert applied[-1].form["InboundRequestUrl"] == service.inbound_request_url
-    sent = simulator.requests_matching(method="POST", path=f"/2010-04-01/Accounts/{service_account(simulator)}"
+    sent = simulator.requests_matching(method="POST", path=f"/2010-04-01/Accounts/{account_sid}"
                                                             "/Messages.json")
     assert sent[-1].form["To"] == PRACTICE_PHONE and sent[-1].form["MessagingServiceSid"] == DEMO_SERVICES[0].sid
 
@@ -165,8 +167,8 @@ def test_express_setup_from_the_account_step_to_a_delivered_message(any_page, ap
     assert fake_twilio.requests == []  # practice: nothing went to the Twilio base URL
 
 
-def service_account(simulator):
-    return next(sid for sid, account in simulator.accounts.items() if DEMO_SERVICES[0].sid in account.services)
+def service_account(world):
+    return next(sid for sid, account in world.accounts.items() if DEMO_SERVICES[0].sid in account.services)
 
 
 def test_express_setup_proposes_a_number_for_each_sandbox(any_page, app, fake_twilio):
@@ -195,7 +197,8 @@ def test_express_setup_proposes_a_number_for_each_sandbox(any_page, app, fake_tw
     if page.javascript:
         assert_not_reloaded(page)
     simulator = app.extensions[transport.EXTENSION]
-    account = simulator.accounts[service_account(simulator)]
+    with simulator.world() as world:
+        account = world.accounts[service_account(world)]
     added, = simulator.requests_matching(method="POST", path=f"/v1/Services/{DEMO_SERVICES[0].sid}/PhoneNumbers")
     assert account.incoming_numbers[added.form["PhoneNumberSid"]].phone_number == DEMO_UNASSIGNED_NUMBER
     with app.app_context(), database.connection_context():

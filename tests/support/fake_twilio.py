@@ -3,9 +3,10 @@ through wizard.providers.twilio.client.OriginRewritingHttpClient.
 
 Twilio's behaviour is wizard.providers.twilio.simulator.TwilioSimulator (practice sandboxes use the
 same one in-process); this serves it over HTTP and seeds it with the tests' account.
-Tests change its state directly:
+Its state is in memory (the simulator's MemoryStore), so tests change it directly:
 
     fake_twilio.accounts[fake_twilio.account_sid].status = "suspended"
+    fake_twilio.invalid_numbers.add("+14155550199")
     fake_twilio.add_service(fake_twilio.account_sid, "Empty service")
     fake_twilio.delay = 2
 """
@@ -37,9 +38,9 @@ __all__ = ["API_HOST", "E164", "MESSAGING_HOST", "ROUTES", "FakeAccount", "FakeM
 
 
 class _Simulator(TwilioSimulator):
-    def valid_to(self, to: str) -> bool:
+    def valid_to(self, world, to: str) -> bool:
         # Looked up when asked: a test may narrow valid numbers by patching this module's E164.
-        return bool(E164.match(to)) and to not in self.invalid_numbers
+        return bool(E164.match(to)) and to not in world.invalid_numbers
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -64,33 +65,37 @@ class FakeTwilio:
 
     @property
     def lock(self):
-        return self.simulator.lock
+        return self.simulator.store.lock
 
     @property
     def accounts(self):
-        return self.simulator.accounts
+        return self.simulator.store.state.accounts
+
+    @property
+    def invalid_numbers(self):
+        return self.simulator.store.state.invalid_numbers
 
     @property
     def messages(self):
-        return self.simulator.messages
+        return self.simulator.store.messages_by_sid
 
     def add_account(self, *args, **kwargs):
-        return self.simulator.add_account(*args, **kwargs)
+        return self.simulator.store.state.add_account(*args, **kwargs)
 
     def add_service(self, *args, **kwargs):
-        return self.simulator.add_service(*args, **kwargs)
+        return self.simulator.store.state.add_service(*args, **kwargs)
 
     def add_number(self, *args, **kwargs):
         """An incoming number of the account, in the service's sender pool if one is named."""
-        return self.simulator.add_number(*args, **kwargs)
+        return self.simulator.store.state.add_number(*args, **kwargs)
 
     def add_campaign(self, *args, **kwargs):
         """The service's A2P 10DLC campaign: add_campaign(account_sid, service_sid, "VERIFIED")."""
-        return self.simulator.add_campaign(*args, **kwargs)
+        return self.simulator.store.state.add_campaign(*args, **kwargs)
 
     def add_tollfree_verification(self, *args, **kwargs):
         """add_tollfree_verification(account_sid, number_sid, "TWILIO_REJECTED", "reason")."""
-        return self.simulator.add_tollfree_verification(*args, **kwargs)
+        return self.simulator.store.state.add_tollfree_verification(*args, **kwargs)
 
     def _seed(self):
         account = self.add_account("Acme Retail (production)", "active", "Full")

@@ -101,7 +101,7 @@ def test_0011_keeps_the_rows_and_makes_names_unique_per_sandbox(database_url):
         for model in (ChannelConfiguration, CustomWebhook):
             add(model, "Offers", prod, credential)
             add(model, "Alerts", dev, credential)
-    assert apply_migrations(db) == ["0011_names_unique_per_sandbox"]
+    assert apply_migrations(db, upto="0011_names_unique_per_sandbox") == ["0011_names_unique_per_sandbox"]
     with db.connection_context():
         for model in (ChannelConfiguration, CustomWebhook):
             # dev's name in prod, prod's in dev: sandboxes are separate environments.

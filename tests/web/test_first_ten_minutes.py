@@ -31,7 +31,7 @@ def forms_posting_to(html: str, action: str) -> list[str]:
 
 def wait_for_callbacks(app):
     if transport.EXTENSION in app.extensions:
-        assert app.extensions[transport.EXTENSION].timeline.wait_until_idle(15)
+        assert app.extensions[transport.EXTENSION].wait_until_idle(15)
 
 
 @pytest.fixture(autouse=True)

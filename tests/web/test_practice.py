@@ -63,7 +63,7 @@ def simulator(app):
 
 
 def wait_for_callbacks(app):
-    assert simulator(app).timeline.wait_until_idle(15), "the simulator's callbacks did not finish"
+    assert simulator(app).wait_until_idle(15), "the simulator's callbacks did not finish"
 
 
 def rows(app, model, **where):
@@ -145,12 +145,14 @@ def test_the_trial_and_suspended_accounts_through_the_twilio_client(twilio):
 
 def test_without_a_deliverer_messages_stay_as_sent_and_reset_restores_the_seed(twilio):
     sent = twilio_api.send_message(client_for(twilio), "+12025550123", DEMO_SERVICES[0].sid, "Hi")
-    assert twilio.timeline.wait_until_idle(1)
-    assert twilio.messages[sent.sid].status == "accepted"
-    twilio.accounts[DEMO_ACCOUNT.sid].status = "closed"
+    assert twilio.wait_until_idle(1)
+    assert twilio.messages()[sent.sid].status == "accepted"
+    with twilio.world() as world:
+        world.accounts[DEMO_ACCOUNT.sid].status = "closed"
     twilio.reset()
-    assert twilio.messages == {} and twilio.requests == []
-    assert twilio.accounts[DEMO_ACCOUNT.sid].status == "active"
+    assert twilio.messages() == {} and twilio.requests == []
+    with twilio.world() as world:
+        assert world.accounts[DEMO_ACCOUNT.sid].status == "active"
 
 
 def test_messages_move_by_signed_callbacks_in_order(twilio):
@@ -161,7 +163,7 @@ def test_messages_move_by_signed_callbacks_in_order(twilio):
     callback = "https://setup.example/hooks/twilio/key/status"
     ok = twilio_api.send_message(client_for(twilio), "+12025550123", DEMO_SERVICES[0].sid, "Hi", callback)
     bad = twilio_api.send_message(client_for(twilio), UNDELIVERABLE_NUMBER, DEMO_SERVICES[0].sid, "Hi", callback)
-    assert twilio.timeline.wait_until_idle(10)
+    assert twilio.wait_until_idle(10)
     statuses = {sid: [p["MessageStatus"] for _u, p, _s in delivered if p["MessageSid"] == sid]
                 for sid in (ok.sid, bad.sid)}
     assert statuses == {ok.sid: ["queued", "sent", "delivered"], bad.sid: ["queued", "sent", "undelivered"]}
@@ -189,7 +191,8 @@ def test_a_whole_practice_setup_sends_nothing_to_the_twilio_base_url(in_practice
     page = text(signed_in.get(f"/webhooks/twilio/{number.id}/apply"))
     assert "https://old-platform.example/twilio/inbound" in page
     assert signed_in.post(f"/webhooks/twilio/{number.id}/apply").status_code == 303
-    service = simulator(app).accounts[DEMO_ACCOUNT.sid].services[DEMO_SERVICES[0].sid]
+    with simulator(app).world() as world:
+        service = world.accounts[DEMO_ACCOUNT.sid].services[DEMO_SERVICES[0].sid]
     assert service.status_callback.endswith(f"/hooks/twilio/{number.webhook_key}/status")
 
     # Verify SMS connection: a test send, then delivered by signed callbacks through our receiver.
@@ -229,7 +232,7 @@ def test_a_whole_practice_setup_sends_nothing_to_the_twilio_base_url(in_practice
     [channel] = rows(app, ChannelConfiguration, name="RCS_Demo")
     assert (channel.channel, channel.status) == ("rcs", "active")
     wait_for_callbacks(app)  # the RCS message reports to the service's status callback: ours, applied above
-    rcs = [m for m in simulator(app).messages.values() if m.to == "+886912345678"]
+    rcs = [m for m in simulator(app).messages().values() if m.to == "+886912345678"]
     statuses = sorted(e.status for e in rows(app, StatusEvent, message_sid=rcs[0].sid))
     assert statuses == ["delivered", "queued", "sent"], [(e.id, e.status) for e in rows(app, StatusEvent)]
 
@@ -551,7 +554,8 @@ def test_reset_removes_this_practice_sandboxs_data_and_touches_no_other(in_pract
     signed_in.post(f"{base}/credential", {"vendor": "twilio", "name": "Unfinished"})
     signed_in.post(f"{base}/account", {"account_sid": DEMO_ACCOUNT.sid, "auth_token": DEMO_ACCOUNT.auth_token})
     wait_for_callbacks(app)
-    simulator(app).accounts[DEMO_ACCOUNT.sid].services[DEMO_SERVICES[0].sid].friendly_name = "Renamed"
+    with simulator(app).world() as world:
+        world.accounts[DEMO_ACCOUNT.sid].services[DEMO_SERVICES[0].sid].friendly_name = "Renamed"
     assert rows(app, StatusEvent, sandbox=in_practice) and rows(app, Consent, sandbox=in_practice)
 
     page = text(signed_in.get(f"/practice/{in_practice}/reset"))
@@ -574,9 +578,10 @@ def test_reset_removes_this_practice_sandboxs_data_and_touches_no_other(in_pract
     assert len(rows(app, InboundMessage, sandbox=prod.id)) == 1 and len(rows(app, KeywordRule, sandbox=prod.id)) == 1
     assert rows(app, Sandbox, id=in_practice)[0].is_practice
 
-    sim = simulator(app)
-    assert sim.messages == {} and sim.accounts[DEMO_ACCOUNT.sid].services[DEMO_SERVICES[0].sid].friendly_name == (
-        DEMO_SERVICES[0].friendly_name)
+    assert simulator(app).messages() == {}
+    with simulator(app).world() as world:
+        assert world.accounts[DEMO_ACCOUNT.sid].services[DEMO_SERVICES[0].sid].friendly_name == (
+            DEMO_SERVICES[0].friendly_name)
     deleted = {(e.object_type, e.object_label) for e in rows(app, AuditEntry, action="delete")}
     assert {("ApiCredential", "Demo Twilio"), ("ChannelConfiguration", "Demo_SMS")} <= deleted
     assert fake_twilio.requests_matching(method="POST") == []
@@ -679,4 +684,4 @@ def callbacks_finish(app):
     """Messages still moving when a test ends would call into the next test's database."""
     yield
     if practice.EXTENSION in app.extensions:
-        app.extensions[practice.EXTENSION].timeline.wait_until_idle(15)
+        app.extensions[practice.EXTENSION].wait_until_idle(15)

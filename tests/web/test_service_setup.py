@@ -328,7 +328,7 @@ def test_after_a_failure_what_is_done_shows_as_done_and_is_what_is_used(signed_i
     assert re.search(r"Name: Twilio prod · done", page)
     assert re.search(rf"Messaging Service: [^<]*\({fake_twilio.service_sid}\) · done", page)
     assert selected(page, "number_1") == fake_twilio.second_service_numbers[0]  # not done: as chosen, to change
-    fake_twilio.simulator.invalid_numbers.add("+14155550199")  # the test message fails (21211): numbers done by then
+    fake_twilio.invalid_numbers.add("+14155550199")  # the test message fails (21211): numbers done by then
     response = signed_in.post(express, {**form, "name": "Another name", "service": fake_twilio.second_service_sid,
                                         "number_1": fake_twilio.service_numbers[0], "to": "+14155550199"})
     assert response.status_code == 422

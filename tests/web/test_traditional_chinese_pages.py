@@ -66,7 +66,7 @@ def setup_everywhere(client, app, fake_twilio):
     credential_id = demo_sms_flow(client, practice)
     client.get(f"/credentials/{credential_id}/verify")
     client.post(f"/credentials/{credential_id}/verify", {"number": "+12025550123", "message": "Hi"})
-    assert transport.simulator(app).timeline.wait_until_idle(15), "the simulator's callbacks did not finish"
+    assert transport.simulator(app).wait_until_idle(15), "the simulator's callbacks did not finish"
     with app.app_context(), database.connection_context():
         number = CredentialNumber.get(CredentialNumber.credential == credential_id)
     client.get("/practice")

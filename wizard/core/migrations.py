@@ -348,6 +348,35 @@ def m0011_names_unique_per_sandbox(db):
         )
 
 
+def m0012_practice_state(db):
+    # The practice sandboxes' simulated Twilio, shared by every process: its world (accounts and what
+    # hangs off them) as one JSON document, its messages, and their pending status changes.
+    world = _frozen(
+        db,
+        "practice_world",
+        id=peewee.IntegerField(primary_key=True),  # one row: id 1
+        document=peewee.TextField(),
+    )
+    message = _frozen(
+        db,
+        "practice_message",
+        sid=peewee.CharField(max_length=34, primary_key=True),
+        document=peewee.TextField(),
+        created_at=peewee.DateTimeField(default=_now),
+    )
+    change = _frozen(
+        db,
+        "practice_status_change",
+        message_sid=peewee.CharField(max_length=34),
+        status=peewee.CharField(max_length=16),
+        due_at=peewee.DoubleField(index=True),  # wall-clock epoch seconds: processes share no other clock
+        generation=peewee.IntegerField(),
+        claim=peewee.CharField(max_length=32, null=True),
+        claimed_until=peewee.DoubleField(null=True),
+    )
+    db.create_tables([world, message, change])
+
+
 MIGRATIONS = [
     ("0001_accounts_and_sandboxes", m0001_accounts_and_sandboxes),
     ("0002_audit_log_and_login_throttle", m0002_audit_log_and_login_throttle),
@@ -360,6 +389,7 @@ MIGRATIONS = [
     ("0009_twilio_retries_once_and_edit_versions", m0009_twilio_retries_once_and_edit_versions),
     ("0010_outbound_message_text", m0010_outbound_message_text),
     ("0011_names_unique_per_sandbox", m0011_names_unique_per_sandbox),
+    ("0012_practice_state", m0012_practice_state),
 ]
 
 

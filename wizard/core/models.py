@@ -420,3 +420,40 @@ class ConsentEvent(BaseModel):
 
     class Meta:
         table_name = "consent_event"
+
+
+# The practice sandboxes' simulated Twilio (wizard/providers/twilio/practice_store.py).
+
+
+class PracticeWorld(BaseModel):
+    """The simulated Twilio's accounts and what hangs off them, as one JSON document (one row)."""
+
+    id = peewee.IntegerField(primary_key=True)
+    document = peewee.TextField()
+
+    class Meta:
+        table_name = "practice_world"
+
+
+class PracticeMessage(BaseModel):
+    sid = peewee.CharField(max_length=34, primary_key=True)
+    document = peewee.TextField()
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "practice_message"
+
+
+class PracticeStatusChange(BaseModel):
+    """A simulated message's next status, due at `due_at` (epoch seconds); `claim` and `claimed_until`
+    say which process took it to apply, and until when no other may."""
+
+    message_sid = peewee.CharField(max_length=34)
+    status = peewee.CharField(max_length=16)
+    due_at = peewee.DoubleField(index=True)
+    generation = peewee.IntegerField()
+    claim = peewee.CharField(max_length=32, null=True)
+    claimed_until = peewee.DoubleField(null=True)
+
+    class Meta:
+        table_name = "practice_status_change"

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from wizard.core.models import CredentialNumber, Sandbox
 from wizard.providers.twilio.client import TwilioError, WsgiAdapter, make_client
+from wizard.providers.twilio.practice_store import DatabaseStore
 from wizard.providers.twilio.simulator import TwilioSimulator, practice_seed
 
 EXTENSION = "wizard.twilio_simulator"
@@ -26,14 +27,18 @@ _creating = threading.Lock()
 
 
 def simulator(app=None) -> TwilioSimulator:
-    """This app's Twilio simulator, started with the practice seed on first use."""
+    """This app's Twilio simulator, its state in the database (seeded with the practice data on first
+    use, in any process), and its clock started in this process: it applies the status changes that
+    are due, whichever process scheduled them. gunicorn.conf.py calls it in each worker as it starts."""
     app = app or current_app._get_current_object()
     found = app.extensions.get(EXTENSION)
     if found is None:
         with _creating:
             found = app.extensions.get(EXTENSION)
             if found is None:
-                found = TwilioSimulator(seed=practice_seed, deliver=_deliverer(app), keep_requests=500)
+                found = TwilioSimulator(seed=practice_seed, deliver=_deliverer(app), keep_requests=500,
+                                        store=DatabaseStore(practice_seed))
+                found.clock.start()
                 app.extensions[EXTENSION] = found
     return found
 

@@ -1,16 +1,18 @@
-"""A Twilio simulator: Twilio's REST API answered from state in memory, as a WSGI app.
+"""A Twilio simulator: Twilio's REST API answered as a WSGI app, over a store of its state.
 
 One implementation of Twilio's behaviour, two uses: the tests serve it over HTTP on
-127.0.0.1 (tests/support/fake_twilio.py), practice sandboxes hand it each request in-process
-(wizard/providers/transport.py). It routes on the Host header (api.twilio.com, messaging.twilio.com)
-and the path, checks Basic auth as Twilio does (Account SID + Auth Token), answers in
-Twilio's JSON shapes and error shape, and records every request.
+127.0.0.1 with its state in memory (MemoryStore; tests/support/fake_twilio.py), practice
+sandboxes hand it each request in-process with its state in the database, shared by every
+process (wizard/providers/twilio/practice_store.py, wizard/providers/transport.py). It routes
+on the Host header (api.twilio.com, messaging.twilio.com) and the path, checks Basic auth as
+Twilio does (Account SID + Auth Token), answers in Twilio's JSON shapes and error shape, and
+records every request.
 
 Given a `deliver` callable, messages also move on their own, as real ones do: a send is
 `accepted`, then within a few seconds signed status callbacks report queued, sent and
-delivered (or undelivered with error 30003 for an undeliverable number). Without one,
-messages stay as they were sent and tests move them by hand."""
-import heapq
+delivered (or undelivered with error 30003 for an undeliverable number). Each step is a
+status change stored with its due time; the Clock of whichever process claims it first
+applies it. Without `deliver`, messages stay as they were sent and tests move them by hand."""
 import itertools
 import json
 import logging
@@ -20,6 +22,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -219,99 +222,24 @@ UNDELIVERED_ERROR = (30003, "Unreachable destination handset")
 Deliver = Callable[[str, dict, str], "tuple[int, str] | None"]
 
 
-class Timeline:
-    """Runs jobs at their time, in order, on one background thread; at most MAX_PENDING wait."""
-
-    MAX_PENDING = 600
-
-    def __init__(self):
-        self._jobs: list = []
-        self._order = itertools.count()
-        self._changed = threading.Condition()
-        self._running = 0
-        self._thread: threading.Thread | None = None
-
-    def after(self, delay: float, job: Callable[[], None], now: float) -> bool:
-        with self._changed:
-            if len(self._jobs) >= self.MAX_PENDING:
-                return False
-            heapq.heappush(self._jobs, (now + delay, next(self._order), job))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="twilio-simulator", daemon=True)
-                self._thread.start()
-            self._changed.notify_all()
-        return True
-
-    def clear(self):
-        with self._changed:
-            self._jobs.clear()
-            self._changed.notify_all()
-
-    def wait_until_idle(self, timeout: float) -> bool:
-        """True once nothing is waiting or running (tests use it to let messages finish)."""
-        with self._changed:
-            return self._changed.wait_for(lambda: not self._jobs and not self._running, timeout)
-
-    def _run(self):
-        while True:
-            with self._changed:
-                while not self._jobs or self._jobs[0][0] > time.monotonic():
-                    self._changed.wait(None if not self._jobs else max(self._jobs[0][0] - time.monotonic(), 0))
-                _due, _order, job = heapq.heappop(self._jobs)
-                self._running += 1
-            try:
-                job()
-            except Exception:  # a failed delivery must not stop the ones after it
-                log.exception("twilio simulator: a scheduled job failed")
-            finally:
-                with self._changed:
-                    self._running -= 1
-                    self._changed.notify_all()
+# A status only moves forward: a step taken again (its claim's lease ran out) never moves a message back.
+STATUS_RANK = {"accepted": 0, "queued": 1, "sent": 2, "delivered": 3, "undelivered": 3}
 
 
-class TwilioSimulator:
-    """Twilio's state plus a WSGI app (`wsgi_app`) that answers its REST API.
-
-    `seed(simulator)` fills it at start and on reset(); `deliver` (see Deliver) makes
-    messages move and carries their signed status callbacks.
-    """
-
-    def __init__(self, seed: Callable[["TwilioSimulator"], None] | None = None,
-                 deliver: Deliver | None = None, keep_requests: int | None = None):
-        self.lock = threading.RLock()
-        self.accounts: dict[str, Account] = {}
-        self.messages: dict[str, Message] = {}
-        self.invalid_numbers: set[str] = set()  # To numbers Twilio refuses with 21211
-        self.undeliverable_numbers: set[str] = set()  # To numbers whose messages end undelivered (30003)
-        self._requests: deque[RecordedRequest] = deque(maxlen=keep_requests)
-        self._seed = seed
-        self.deliver = deliver
-        self.timeline = Timeline()
-        self._generation = 0  # bumped by reset(): callbacks of messages from before it are dropped
-        if seed:
-            seed(self)
-
-    def reset(self):
-        """Back to the seeded state: messages, recorded requests and pending callbacks gone."""
-        self.timeline.clear()
-        with self.lock:
-            self._generation += 1
-            self.accounts.clear()
-            self.messages.clear()
-            self._requests.clear()
-            self.invalid_numbers.clear()
-            self.undeliverable_numbers.clear()
-            if self._seed:
-                self._seed(self)
-
-    # -- state ------------------------------------------------------------------
+@dataclass
+class World:
+    """Everything Twilio knows but its messages: the accounts and what hangs off them, the numbers that
+    fail, and the reset generation (bumped by reset(): status changes of an earlier one are dropped)."""
+    accounts: dict[str, Account] = field(default_factory=dict)
+    invalid_numbers: set[str] = field(default_factory=set)  # To numbers Twilio refuses with 21211
+    undeliverable_numbers: set[str] = field(default_factory=set)  # To numbers whose messages end undelivered (30003)
+    generation: int = 0
 
     def add_account(self, friendly_name: str = "Another account", status: str = "active",
                     type: str = "Full", sid: str | None = None,
                     auth_token: str | None = None) -> Account:
         account = Account(sid or new_sid("AC"), auth_token or new_token(), friendly_name, status, type)
-        with self.lock:
-            self.accounts[account.sid] = account
+        self.accounts[account.sid] = account
         return account
 
     def add_service(self, account_sid: str, friendly_name: str,
@@ -320,19 +248,17 @@ class TwilioSimulator:
                     sid: str | None = None) -> Service:
         service = Service(sid or new_sid("MG"), friendly_name, inbound_request_url,
                           status_callback, use_inbound_webhook_on_number)
-        with self.lock:
-            self.accounts[account_sid].services[service.sid] = service
+        self.accounts[account_sid].services[service.sid] = service
         return service
 
     def add_number(self, account_sid: str, phone_number: str, service_sid: str | None = None,
                    sid: str | None = None) -> Number:
         """An incoming number of the account, in the service's sender pool if one is named."""
         number = Number(sid or new_sid("PN"), phone_number)
-        with self.lock:
-            account = self.accounts[account_sid]
-            account.incoming_numbers[number.sid] = number
-            if service_sid:
-                account.services[service_sid].phone_numbers.append(number)
+        account = self.accounts[account_sid]
+        account.incoming_numbers[number.sid] = number
+        if service_sid:
+            account.services[service_sid].phone_numbers.append(number)
         return number
 
     def add_campaign(self, account_sid: str, service_sid: str, campaign_status: str,
@@ -340,21 +266,281 @@ class TwilioSimulator:
         """The service's US A2P 10DLC campaign (a service has at most one)."""
         campaign = Campaign(new_sid("QE"), campaign_status, errors=list(errors or []),
                             campaign_id="C" + uuid.uuid4().hex[:6].upper() if campaign_status == "VERIFIED" else None)
-        with self.lock:
-            self.accounts[account_sid].services[service_sid].campaigns[:] = [campaign]
+        self.accounts[account_sid].services[service_sid].campaigns[:] = [campaign]
         return campaign
 
     def add_tollfree_verification(self, account_sid: str, number_sid: str, status: str,
                                   rejection_reason: str | None = None, error_code: int | None = None,
                                   sid: str | None = None) -> TollfreeVerification:
         """A verification submitted for the account's toll-free number `number_sid`."""
-        with self.lock:
-            account = self.accounts[account_sid]
-            number = account.incoming_numbers[number_sid]
-            verification = TollfreeVerification(sid or new_sid("HH"), number.sid, number.phone_number, status,
-                                                rejection_reason, error_code)
-            account.tollfree_verifications[verification.sid] = verification
+        account = self.accounts[account_sid]
+        number = account.incoming_numbers[number_sid]
+        verification = TollfreeVerification(sid or new_sid("HH"), number.sid, number.phone_number, status,
+                                            rejection_reason, error_code)
+        account.tollfree_verifications[verification.sid] = verification
         return verification
+
+    # -- as one JSON document (the practice world is one database row) --------------------
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "generation": self.generation,
+            "invalid_numbers": sorted(self.invalid_numbers),
+            "undeliverable_numbers": sorted(self.undeliverable_numbers),
+            "accounts": [_account_document(a) for a in self.accounts.values()],
+        }, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "World":
+        document = json.loads(text)
+        accounts = [_account_from(a) for a in document["accounts"]]
+        return cls({a.sid: a for a in accounts}, set(document["invalid_numbers"]),
+                   set(document["undeliverable_numbers"]), document["generation"])
+
+
+def _flat(record) -> dict:
+    """A dataclass of plain fields as JSON: its `created` moment as ISO 8601."""
+    return {name: value.isoformat() if isinstance(value, datetime) else value
+            for name, value in vars(record).items()}
+
+
+def _unflat(kind, document: dict):
+    return kind(**{**document, "created": datetime.fromisoformat(document["created"])})
+
+
+def _account_document(account: Account) -> dict:
+    return {
+        **{name: value for name, value in _flat(account).items()
+           if name not in ("services", "incoming_numbers", "tollfree_verifications")},
+        "incoming_numbers": [_flat(n) for n in account.incoming_numbers.values()],
+        "tollfree_verifications": [_flat(v) for v in account.tollfree_verifications.values()],
+        "services": [{**{name: value for name, value in _flat(s).items() if name not in ("phone_numbers", "campaigns")},
+                      "phone_numbers": [n.sid for n in s.phone_numbers],  # the account's numbers, by SID
+                      "campaigns": [_flat(c) for c in s.campaigns]} for s in account.services.values()],
+    }
+
+
+def _account_from(document: dict) -> Account:
+    numbers = {n["sid"]: _unflat(Number, n) for n in document["incoming_numbers"]}
+    services = {}
+    for s in document["services"]:
+        fields = {name: value for name, value in s.items() if name not in ("phone_numbers", "campaigns")}
+        service = _unflat(Service, fields)
+        service.phone_numbers = [numbers[sid] for sid in s["phone_numbers"]]
+        service.campaigns = [_unflat(Campaign, c) for c in s["campaigns"]]
+        services[service.sid] = service
+    fields = {name: value for name, value in document.items()
+              if name not in ("services", "incoming_numbers", "tollfree_verifications")}
+    account = _unflat(Account, fields)
+    account.incoming_numbers = numbers
+    account.services = services
+    account.tollfree_verifications = {v["sid"]: _unflat(TollfreeVerification, v)
+                                      for v in document["tollfree_verifications"]}
+    return account
+
+
+def message_document(message: Message) -> str:
+    return json.dumps(_flat(message), sort_keys=True)
+
+
+def message_from(text: str) -> Message:
+    return _unflat(Message, json.loads(text))
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A message's next status, due at `due` (wall-clock epoch seconds: processes share no clock
+    but the wall's). `claim` names whoever took it to apply."""
+    id: int
+    message_sid: str
+    status: str
+    due: float
+    generation: int
+    claim: str | None = None
+
+
+class MemoryStore:
+    """The simulator's state in this process's memory (the tests' fake Twilio).
+
+    The store interface, which wizard/providers/twilio/practice_store.py implements on the database:
+    world() gives the world to read or change (changes kept when the block ends without error);
+    message()/save_message()/messages(); schedule() status changes, claim_due() those due, done()
+    once applied; next_due(); pending(); reset(seed)."""
+
+    MAX_PENDING = 600
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.state = World()
+        self.messages_by_sid: dict[str, Message] = {}
+        self._changes: dict[int, StatusChange] = {}
+        self._ids = itertools.count(1)
+
+    @contextmanager
+    def world(self, write: bool = True):
+        with self.lock:
+            yield self.state
+
+    def message(self, sid: str) -> Message | None:
+        with self.lock:
+            return self.messages_by_sid.get(sid)
+
+    def save_message(self, message: Message):
+        with self.lock:
+            self.messages_by_sid[message.sid] = message
+
+    def messages(self) -> dict[str, Message]:
+        with self.lock:
+            return dict(self.messages_by_sid)
+
+    def schedule(self, changes: list[tuple[str, str, float]], generation: int) -> bool:
+        with self.lock:
+            if len(self._changes) + len(changes) > self.MAX_PENDING:
+                return False
+            for sid, status, due in changes:
+                change = StatusChange(next(self._ids), sid, status, due, generation)
+                self._changes[change.id] = change
+            return True
+
+    def claim_due(self, now: float, lease: float) -> list[StatusChange]:
+        with self.lock:
+            due = sorted((c for c in self._changes.values() if c.due <= now and c.claim is None),
+                         key=lambda c: (c.due, c.id))
+            claimed = [StatusChange(c.id, c.message_sid, c.status, c.due, c.generation, "this process") for c in due]
+            self._changes.update((c.id, c) for c in claimed)
+            return claimed
+
+    def done(self, change: StatusChange):
+        with self.lock:
+            self._changes.pop(change.id, None)
+
+    def next_due(self, now: float) -> float | None:
+        with self.lock:
+            return min((c.due for c in self._changes.values() if c.claim is None), default=None)
+
+    def pending(self) -> int:
+        with self.lock:
+            return len(self._changes)
+
+    def reset(self, seed: Callable[[World], None] | None):
+        with self.lock:
+            self.state = World(generation=self.state.generation + 1)
+            if seed:
+                seed(self.state)
+            self.messages_by_sid.clear()
+            self._changes.clear()
+
+    def usable(self) -> bool:
+        return True
+
+
+class Clock:
+    """Applies due status changes on one background thread of this process: woken at once for a change
+    scheduled here, and every POLL_SECONDS it looks for those other processes scheduled. A claim is
+    held for LEASE_SECONDS: one whose process died mid-delivery is taken again after that."""
+
+    POLL_SECONDS = 0.5
+    LEASE_SECONDS = 10.0
+
+    def __init__(self, simulator: "TwilioSimulator"):
+        self._simulator = simulator
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._starting = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self):
+        with self._starting:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="twilio-simulator-clock", daemon=True)
+                self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def wake(self):
+        self._wake.set()
+
+    def stop(self, timeout: float = 5):
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self):
+        store = self._simulator.store
+        while not self._stopping.is_set() and store.usable():
+            self._wake.clear()
+            wait = self.POLL_SECONDS
+            try:
+                changes = store.claim_due(time.time(), self.LEASE_SECONDS)
+                for change in changes:
+                    try:
+                        self._simulator.apply(change)
+                    except Exception:  # a failed delivery must not stop the ones after it
+                        log.exception("twilio simulator: a status change failed")
+                    finally:
+                        store.done(change)
+                if changes:
+                    continue
+                due = store.next_due(time.time())
+                if due is not None:
+                    wait = min(max(due - time.time(), 0.0), self.POLL_SECONDS)
+            except Exception:  # the database away for a moment: try again at the next tick
+                log.exception("twilio simulator: could not read the status changes")
+            self._wake.wait(wait)
+
+
+class TwilioSimulator:
+    """Twilio's behaviour (a WSGI app, `wsgi_app`, that answers its REST API) over a store of its state:
+    MemoryStore (the tests' fake Twilio) or the database's (practice, shared by every process).
+
+    `seed(world)` fills it at start and on reset(); `deliver` (see Deliver) makes messages move and
+    carries their signed status callbacks, applied by this process's Clock.
+    """
+
+    def __init__(self, seed: Callable[[World], None] | None = None,
+                 deliver: Deliver | None = None, keep_requests: int | None = None, store=None):
+        self.lock = threading.RLock()
+        if store is None:
+            store = MemoryStore()
+            if seed:
+                seed(store.state)
+        self.store = store
+        # Recorded requests (what tests inspect) stay in this process, whichever store holds the state.
+        self._requests: deque[RecordedRequest] = deque(maxlen=keep_requests)
+        self._seed = seed
+        self.deliver = deliver
+        self.clock = Clock(self)
+
+    def reset(self):
+        """Back to the seeded state: messages, pending status changes and recorded requests gone."""
+        self.store.reset(self._seed)
+        self.clear_requests()
+
+    def stop(self):
+        """Stop this process's clock (the store keeps what is pending, for another process)."""
+        self.clock.stop()
+
+    # -- state ------------------------------------------------------------------
+
+    def world(self, write: bool = True):
+        """`with simulator.world() as world:` the world to read or change, kept when the block ends."""
+        return self.store.world(write)
+
+    def messages(self) -> dict[str, Message]:
+        """The messages sent so far, by SID: a copy, as they are now."""
+        return self.store.messages()
+
+    def wait_until_idle(self, timeout: float) -> bool:
+        """True once no status change is pending, in any process (tests use it to let messages finish)."""
+        deadline = time.monotonic() + timeout
+        while self.store.pending():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     # -- recorded requests --------------------------------------------------------
 
@@ -396,25 +582,29 @@ class TwilioSimulator:
             return fault.response()
 
     def _dispatch(self, request: Request, host: str) -> Response:
-        account = self._authenticate(request)
-        routes = ROUTES.get(host)
-        if routes is None:
-            raise _not_found(request.path)
-        try:
-            endpoint, args = routes.bind(host).match(request.path, request.method)
-        except NotFound:
-            raise _not_found(request.path)
-        except MethodNotAllowed:
-            raise TwilioFault(405, 20004, "Method not allowed")
-        if args.pop("account_sid", account.sid) != account.sid:
-            raise _not_found(request.path)  # another account's resources don't exist for you
-        with self.lock:
-            return getattr(self, "_" + endpoint)(account, request, **args)
+        # One request, one reading of the world: a POST holds it (locked, in one transaction on the
+        # database) until its change is kept; Twilio's GETs change nothing.
+        with self.world(write=request.method != "GET") as world:
+            account = self._authenticate(world, request)
+            routes = ROUTES.get(host)
+            if routes is None:
+                raise _not_found(request.path)
+            try:
+                endpoint, args = routes.bind(host).match(request.path, request.method)
+            except NotFound:
+                raise _not_found(request.path)
+            except MethodNotAllowed:
+                raise TwilioFault(405, 20004, "Method not allowed")
+            if args.pop("account_sid", account.sid) != account.sid:
+                raise _not_found(request.path)  # another account's resources don't exist for you
+            response = getattr(self, "_" + endpoint)(world, account, request, **args)
+        if endpoint == "create_message" and self.clock.running:
+            self.clock.wake()  # its status changes are committed now: the clock sees them
+        return response
 
-    def _authenticate(self, request: Request) -> Account:
+    def _authenticate(self, world: World, request: Request) -> Account:
         auth = request.authorization
-        with self.lock:
-            account = self.accounts.get(auth.username) if auth and auth.type == "basic" else None
+        account = world.accounts.get(auth.username) if auth and auth.type == "basic" else None
         if account is None or auth.password != account.auth_token:
             raise TwilioFault(401, 20003, "Authenticate")
         return account
@@ -439,7 +629,7 @@ class TwilioSimulator:
             "uri": f"{uri}.json",
         }
 
-    def _fetch_account(self, account, request):
+    def _fetch_account(self, world, account, request):
         return _json(self._account_json(account))
 
     def _incoming_number_json(self, account: Account, number: Number) -> dict:
@@ -463,7 +653,7 @@ class TwilioSimulator:
             "uri": f"/2010-04-01/Accounts/{account.sid}/IncomingPhoneNumbers/{number.sid}.json",
         }
 
-    def _list_incoming_numbers(self, account, request):
+    def _list_incoming_numbers(self, world, account, request):
         numbers = list(account.incoming_numbers.values())
         wanted = request.args.get("PhoneNumber")
         if wanted:
@@ -496,14 +686,14 @@ class TwilioSimulator:
             "uri": f"{uri}.json",
         }
 
-    def _create_message(self, account, request):
+    def _create_message(self, world, account, request):
         to = request.form.get("To", "")
         service_sid = request.form.get("MessagingServiceSid") or None
         sender = request.form.get("From") or None
         body = request.form.get("Body", "")
         if not to:
             raise TwilioFault(400, 21604, "A 'To' phone number is required.")
-        if not self.valid_to(to):
+        if not self.valid_to(world, to):
             raise TwilioFault(400, 21211, f"The 'To' number {to} is not a valid phone number.")
         if not service_sid and not sender:
             raise TwilioFault(400, 21603, "A 'From' phone number is required.")
@@ -518,17 +708,17 @@ class TwilioSimulator:
             status_callback=request.form.get("StatusCallback") or None,
             # With a Messaging Service Twilio picks the sender later: "accepted".
             status="accepted" if service_sid else "queued")
-        self.messages[message.sid] = message
+        self.store.save_message(message)
         if self.deliver is not None:
-            self._move_on(message)
+            self._move_on(world, message)
         return _json(self._message_json(message), 201)
 
-    def valid_to(self, to: str) -> bool:
+    def valid_to(self, world: World, to: str) -> bool:
         """Whether Twilio takes `to` as a recipient (else error 21211)."""
-        return bool(E164.match(to)) and to not in self.invalid_numbers
+        return bool(E164.match(to)) and to not in world.invalid_numbers
 
-    def _fetch_message(self, account, request, message_sid):
-        message = self.messages.get(message_sid)
+    def _fetch_message(self, world, account, request, message_sid):
+        message = self.store.message(message_sid)
         if message is None or message.account_sid != account.sid:
             raise _not_found(request.path)
         return _json(self._message_json(message))
@@ -570,14 +760,14 @@ class TwilioSimulator:
             raise _not_found(request.path)
         return service
 
-    def _list_services(self, account, request):
+    def _list_services(self, world, account, request):
         records = [self._service_json(account, s) for s in account.services.values()]
         return _json(_messaging_page(request, "services", records))
 
-    def _fetch_service(self, account, request, service_sid):
+    def _fetch_service(self, world, account, request, service_sid):
         return _json(self._service_json(account, self._service_of(account, service_sid, request)))
 
-    def _update_service(self, account, request, service_sid):
+    def _update_service(self, world, account, request, service_sid):
         service = self._service_of(account, service_sid, request)
         form = request.form
         if "FriendlyName" in form:
@@ -591,14 +781,14 @@ class TwilioSimulator:
             service.use_inbound_webhook_on_number = flag.lower() == "true"
         return _json(self._service_json(account, service))
 
-    def _list_service_numbers(self, account, request, service_sid):
+    def _list_service_numbers(self, world, account, request, service_sid):
         service = self._service_of(account, service_sid, request)
         records = [self._service_number_json(account, service, n) for n in service.phone_numbers]
         return _json(_messaging_page(request, "phone_numbers", records))
 
     # -- setting up from the wizard: services created, numbers added, Trial accounts ---------
 
-    def _create_service(self, account, request):
+    def _create_service(self, world, account, request):
         name = request.form.get("FriendlyName", "")
         if not name:
             raise TwilioFault(400, 20001, "Missing required parameter FriendlyName in the post body")
@@ -622,7 +812,7 @@ class TwilioSimulator:
             "url": f"https://{MESSAGING_HOST}/v1/Services/{service.sid}/PhoneNumbers/{number.sid}",
         }
 
-    def _add_service_number(self, account, request, service_sid):
+    def _add_service_number(self, world, account, request, service_sid):
         """Twilio's rules: a number of the account, in one Messaging Service at a time."""
         service = self._service_of(account, service_sid, request)
         number_sid = request.form.get("PhoneNumberSid", "")
@@ -638,7 +828,7 @@ class TwilioSimulator:
         service.phone_numbers.append(number)
         return _json(self._service_number_json(account, service, number), 201)
 
-    def _list_outgoing_caller_ids(self, account, request):
+    def _list_outgoing_caller_ids(self, world, account, request):
         records = [{
             "account_sid": account.sid,
             "date_created": _rfc2822(account.created),
@@ -658,7 +848,7 @@ class TwilioSimulator:
             raise TwilioFault(400, TRIAL_UNVERIFIED_CODE, TRIAL_UNVERIFIED.format(to=to))
         return TRIAL_PREFIX + body
 
-    def _list_campaigns(self, account, request, service_sid):
+    def _list_campaigns(self, world, account, request, service_sid):
         service = self._service_of(account, service_sid, request)
         base = f"https://{MESSAGING_HOST}/v1/Services/{service.sid}/Compliance/Usa2p"
         records = [{
@@ -689,7 +879,7 @@ class TwilioSimulator:
         } for c in service.campaigns]
         return _json(_messaging_page(request, "compliance", records))
 
-    def _list_tollfree_verifications(self, account, request):
+    def _list_tollfree_verifications(self, world, account, request):
         wanted = request.args.get("TollfreePhoneNumberSid")
         status = request.args.get("Status")
         found = [v for v in account.tollfree_verifications.values()
@@ -714,28 +904,34 @@ class TwilioSimulator:
 
     # -- messages that move, and the webhooks Twilio sends ----------------------------
 
-    def _move_on(self, message: Message):
+    def _move_on(self, world: World, message: Message):
         """Schedule the message's statuses; each step is stored here and reported by callback."""
-        steps = UNDELIVERED_STEPS if message.to in self.undeliverable_numbers else DELIVERED_STEPS
-        generation, now, delay = self._generation, time.monotonic(), 0.0
+        steps = UNDELIVERED_STEPS if message.to in world.undeliverable_numbers else DELIVERED_STEPS
+        due, changes = time.time(), []
         for status, after in steps:
-            delay += after
-            if not self.timeline.after(delay, lambda s=status: self._step(message.sid, s, generation), now):
-                log.warning("twilio simulator: too many messages in flight; %s stays %s", message.sid, message.status)
-                return
+            due += after
+            changes.append((message.sid, status, due))
+        if not self.store.schedule(changes, world.generation):
+            log.warning("twilio simulator: too many messages in flight; %s stays %s", message.sid, message.status)
+            return
+        self.clock.start()
 
-    def _step(self, message_sid: str, status: str, generation: int):
-        with self.lock:
-            message = self.messages.get(message_sid)
-            if message is None or generation != self._generation:
+    def apply(self, change: StatusChange):
+        """A due status change: stored on the message, then reported by its signed callback."""
+        with self.world() as world:
+            message = self.store.message(change.message_sid)
+            if message is None or change.generation != world.generation:
                 return  # reset since it was sent
-            account = self.accounts.get(message.account_sid)
+            if STATUS_RANK[change.status] <= STATUS_RANK.get(message.status, 0):
+                return  # taken again after its lease ran out, and the message has moved on since
+            account = world.accounts.get(message.account_sid)
             service = account.services.get(message.messaging_service_sid) if account else None
             if message.from_ is None and service and service.phone_numbers:
                 message.from_ = service.phone_numbers[0].phone_number  # the pool's sender
-            message.status = status
-            if status == "undelivered":
+            message.status = change.status
+            if change.status == "undelivered":
                 message.error_code, message.error_message = UNDELIVERED_ERROR
+            self.store.save_message(message)
             # A callback URL given with the send wins over the Messaging Service's.
             url = message.status_callback or (service.status_callback if service else None)
             params = self._status_params(message)
@@ -772,8 +968,8 @@ class TwilioSimulator:
     def inbound(self, account_sid: str, to: str, from_: str, body: str, url: str) -> "tuple[int, str] | None":
         """A person texts `body` from `from_` to the account's number `to`: Twilio posts it to `url`,
         signed. Returns the webhook's answer (status, body: the TwiML reply), None if not delivered."""
-        with self.lock:
-            account = self.accounts.get(account_sid)
+        with self.world(write=False) as world:
+            account = world.accounts.get(account_sid)
             if account is None:
                 raise KeyError(account_sid)
             service = next((s for s in account.services.values()
@@ -925,31 +1121,31 @@ TRIAL_VERIFIED_NUMBERS = (PRACTICE_PHONE, "+12025550177")
 PREVIOUS_WEBHOOKS = ("https://old-platform.example/twilio/inbound", "https://old-platform.example/twilio/status")
 
 
-def practice_seed(simulator: TwilioSimulator):
+def practice_seed(world: World):
     """The demo Full account with two Messaging Services, a Trial account with verified numbers, a suspended
     account, and a fresh Full account with a number in no service."""
-    demo = simulator.add_account(DEMO_ACCOUNT.friendly_name, DEMO_ACCOUNT.status, DEMO_ACCOUNT.type,
+    demo = world.add_account(DEMO_ACCOUNT.friendly_name, DEMO_ACCOUNT.status, DEMO_ACCOUNT.type,
                                  sid=DEMO_ACCOUNT.sid, auth_token=DEMO_ACCOUNT.auth_token)
     for index, service in enumerate(DEMO_SERVICES):
         inbound, status = PREVIOUS_WEBHOOKS if index == 0 else (None, None)
-        simulator.add_service(demo.sid, service.friendly_name, inbound, status, sid=service.sid)
+        world.add_service(demo.sid, service.friendly_name, inbound, status, sid=service.sid)
         for n, number in enumerate(service.numbers):
-            added = simulator.add_number(demo.sid, number, service.sid, sid=f"PN{index + 1}{n + 1}".ljust(34, "0"))
+            added = world.add_number(demo.sid, number, service.sid, sid=f"PN{index + 1}{n + 1}".ljust(34, "0"))
             if number == DEMO_TOLL_FREE_NUMBER:
-                simulator.add_tollfree_verification(demo.sid, added.sid, "TWILIO_REJECTED", DEMO_TOLL_FREE_REJECTION,
+                world.add_tollfree_verification(demo.sid, added.sid, "TWILIO_REJECTED", DEMO_TOLL_FREE_REJECTION,
                                                     sid="HH".ljust(34, "1"))
-        simulator.add_campaign(demo.sid, service.sid, DEMO_CAMPAIGNS[service.sid])
-    simulator.add_number(demo.sid, DEMO_UNASSIGNED_NUMBER, sid="PN9".ljust(34, "0"))
+        world.add_campaign(demo.sid, service.sid, DEMO_CAMPAIGNS[service.sid])
+    world.add_number(demo.sid, DEMO_UNASSIGNED_NUMBER, sid="PN9".ljust(34, "0"))
     for account, service in ((TRIAL_ACCOUNT, TRIAL_SERVICE), (SUSPENDED_ACCOUNT, None)):
-        simulator.add_account(account.friendly_name, account.status, account.type, sid=account.sid,
+        world.add_account(account.friendly_name, account.status, account.type, sid=account.sid,
                               auth_token=account.auth_token)
         if service:
-            simulator.add_service(account.sid, service.friendly_name, sid=service.sid)
+            world.add_service(account.sid, service.friendly_name, sid=service.sid)
             for number in service.numbers:
-                simulator.add_number(account.sid, number, service.sid, sid="PN7".ljust(34, "0"))
-    simulator.accounts[TRIAL_ACCOUNT.sid].verified_numbers.extend(TRIAL_VERIFIED_NUMBERS)
-    fresh = simulator.add_account(FRESH_ACCOUNT.friendly_name, FRESH_ACCOUNT.status, FRESH_ACCOUNT.type,
+                world.add_number(account.sid, number, service.sid, sid="PN7".ljust(34, "0"))
+    world.accounts[TRIAL_ACCOUNT.sid].verified_numbers.extend(TRIAL_VERIFIED_NUMBERS)
+    fresh = world.add_account(FRESH_ACCOUNT.friendly_name, FRESH_ACCOUNT.status, FRESH_ACCOUNT.type,
                                   sid=FRESH_ACCOUNT.sid, auth_token=FRESH_ACCOUNT.auth_token)
-    simulator.add_number(fresh.sid, FRESH_NUMBER, sid="PN6".ljust(34, "0"))
-    simulator.invalid_numbers.add(INVALID_TO_NUMBER)
-    simulator.undeliverable_numbers.add(UNDELIVERABLE_NUMBER)
+    world.add_number(fresh.sid, FRESH_NUMBER, sid="PN6".ljust(34, "0"))
+    world.invalid_numbers.add(INVALID_TO_NUMBER)
+    world.undeliverable_numbers.add(UNDELIVERABLE_NUMBER)
