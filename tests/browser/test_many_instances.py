@@ -184,8 +184,6 @@ def test_the_guided_sms_flow_works_when_each_request_lands_on_the_other_instance
     assert_alternated(cluster, cluster.served_since(position, at_least=15))
 
 
-@pytest.mark.xfail(strict=True, reason="practice mode's simulated Twilio is kept per process: the other "
-                                       "instance does not know the test message (Twilio error 20404)")
 def test_a_practice_setup_through_nginx_ends_with_a_delivered_test_message(cluster):
     sandbox_id = practice_sandbox(cluster.app, name="practice")
     # An admin of its own: the sandbox switch is kept on the admin's account too.
