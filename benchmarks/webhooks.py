@@ -11,6 +11,7 @@ Needs wrk (Debian package `wrk`; installed when missing and apt can be used).
 import argparse
 import os
 import re
+import runpy
 import shutil
 import socket
 import subprocess
@@ -153,17 +154,30 @@ def prepare(folder: Path, database_url: str = "") -> tuple[dict, str, str]:
     return env, token, f"/hooks/twilio/{key}/status"
 
 
-def start_server(env: dict, workers: int, threads: int) -> tuple[subprocess.Popen, str]:
-    """gunicorn (gthread) serving `application()` on a free loopback port, once it answers."""
+def server_settings(workers: int | None = None, threads: int | None = None, worker_class: str | None = None) -> dict:
+    """The production settings (gunicorn.conf.py), with what the command line overrides."""
+    production = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    return {"workers": workers or production["workers"], "threads": threads or production["threads"],
+            "worker_class": worker_class or production["worker_class"]}
+
+
+def start_server(env: dict, settings: dict) -> tuple[subprocess.Popen, str]:
+    """gunicorn with the production settings file and these overrides, serving `application()` on a
+    free loopback port, once it answers."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-k", "gthread", "--threads", str(threads),
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "benchmarks.webhooks:application()"],
+        [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(settings["workers"]),
+         "-k", settings["worker_class"], "--threads", str(settings["threads"]), "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", "benchmarks.webhooks:application()"],
         cwd=ROOT, env=env,
     )
     wait_until_up(base + "/login")
     return server, base
+
+
+def describe(settings: dict) -> str:
+    return f"gunicorn {settings['workers']} worker(s) x {settings['threads']} threads ({settings['worker_class']})"
 
 
 def signed_callbacks(token: str, path: str, first: int, count: int):
@@ -187,11 +201,12 @@ def stored_events(database_url: str) -> int:
         db.close_all()
 
 
-def main(seconds=20, connections=32, workers=1, threads=16, out=print):
+def main(seconds=20, connections=32, workers=None, threads=None, out=print):
     ensure_wrk()
     folder = Path(tempfile.mkdtemp())
     env, token, path = prepare(folder)
-    server, base = start_server(env, workers, threads)
+    settings = server_settings(workers, threads)
+    server, base = start_server(env, settings)
     try:
         bare_file = folder / "bare.txt"
         bare_file.write_text("/bench/bare\tx\tMessageSid=SM1&MessageStatus=sent\n")
@@ -206,7 +221,7 @@ def main(seconds=20, connections=32, workers=1, threads=16, out=print):
         server.wait(timeout=30)
     stored = stored_events(env["DATABASE_URL"])
     sent = signed["requests"]
-    out(f"{connections} connections, {seconds} s each, gunicorn {workers} workers x {threads} threads, SQLite (WAL)")
+    out(f"{connections} connections, {seconds} s each, {describe(settings)}, SQLite (WAL)")
     out(f"{'endpoint':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'server CPU us/req':>19}")
     for label, row in (("bare Flask endpoint", bare), ("signed status callback", signed)):
         out(f"{label:<26}{row['rps']:>9.0f}{row['p50']:>9.1f}{row['p99']:>9.1f}{row['errors']:>8}{row['cpu_us']:>19.0f}")
@@ -222,7 +237,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's")
+    parser.add_argument("--threads", type=int, help="default: gunicorn.conf.py's")
     args = parser.parse_args()
     main(args.seconds, args.connections, args.workers, args.threads)
