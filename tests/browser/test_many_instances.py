@@ -19,7 +19,7 @@ from twilio.request_validator import RequestValidator
 from app import create_app
 from tests.support.app import ADMIN_EMAIL, ADMIN_PASSWORD, ENCRYPTION_KEY, BrowserLikeClient, create_admin
 from tests.support.browser import assert_not_reloaded, close_checked, mark_page, new_page, sign_in
-from tests.support.cluster import Cluster, HttpTestClient
+from tests.support.cluster import Cluster, HttpTestClient, signed_in_over_http
 from tests.support.database import open_test_database
 from tests.support.factories import make_credential
 from tests.support.fake_twilio import FakeTwilio, new_sid
@@ -81,15 +81,6 @@ def stored_callbacks(cluster) -> Counter:
             return Counter(sid for (sid,) in db.execute_sql("SELECT message_sid FROM status_event"))
     finally:
         db.close_all()
-
-
-def signed_in_through_nginx(cluster, email=ADMIN_EMAIL) -> BrowserLikeClient:
-    client = BrowserLikeClient(HttpTestClient(cluster.url))
-    client.get("/login")
-    response = client.post("/login", {"email": email, "password": ADMIN_PASSWORD})
-    assert response.status_code == 303, text(response)
-    client.get(response.headers["Location"])
-    return client
 
 
 def served_by(served) -> list[str]:
@@ -164,7 +155,7 @@ def test_sign_in_and_its_attempt_count_hold_across_instances(cluster):
 
 
 def test_the_guided_sms_flow_works_when_each_request_lands_on_the_other_instance(cluster, twilio):
-    client = signed_in_through_nginx(cluster)
+    client = signed_in_over_http(cluster.url)
     position = cluster.log_position()
     first = walk_to(client, twilio, upto="review")  # every step's draft, saved by one instance, read by the other
     review = text(client.get(step_url(first, "review")))
@@ -188,7 +179,7 @@ def test_a_practice_setup_through_nginx_ends_with_a_delivered_test_message(clust
     sandbox_id = practice_sandbox(cluster.app, name="practice")
     # An admin of its own: the sandbox switch is kept on the admin's account too.
     create_admin(cluster.app, email="trainer@example.com")
-    client = signed_in_through_nginx(cluster, email="trainer@example.com")
+    client = signed_in_over_http(cluster.url, email="trainer@example.com")
     client.get("/sandboxes")
     assert client.post("/sandboxes/current", {"sandbox": sandbox_id, "next": "/sandboxes"}).status_code == 303
     credential_id = demo_sms_flow(client, sandbox_id)

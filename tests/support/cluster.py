@@ -1,10 +1,11 @@
-"""The app as several instances behind a load balancer, on one machine: gunicorn servers, each
-with its own checkout and port, on one database, behind nginx's round robin (no sticky
-sessions). nginx logs which instance served each request.
+"""The app as several instances on one database, on one machine: gunicorn servers, each with its
+own checkout and port, alone or behind nginx's round robin (no sticky sessions). nginx logs which
+instance served each request. Tests reach them with HttpTestClient, Flask's test client over HTTP.
 
-Each instance runs the production command (README "Production") from a folder of its own whose
-entries link to this checkout's, as a second machine would have a checkout of its own: Flask
-puts the instance folder beside app.py, so each instance has its own instance/ too.
+Each instance runs the production command (README "Production", with gunicorn.conf.py) from a
+folder of its own whose entries link to this checkout's, as a second machine would have a
+checkout of its own: Flask puts the instance folder beside app.py, so each instance has its own
+instance/ too.
 
     with Cluster(folder, database_url, {"TWILIO_BASE_URL": ...}) as cluster:
         requests.get(cluster.url + "/login")
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import requests
 from cryptography.fernet import Fernet
+
+from tests.support.app import ADMIN_EMAIL, ADMIN_PASSWORD, BrowserLikeClient
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = os.environ.get("NGINX_PATH", "/usr/sbin/nginx")
@@ -96,15 +99,19 @@ def stop(process: subprocess.Popen):
 
 
 class Instance:
-    """One gunicorn server of the app (one worker, eight threads), in a checkout of its own."""
+    """One gunicorn server of the app with one worker, in a checkout of its own, with these
+    settings over this process's environment. gunicorn.conf.py gives the worker class, the
+    threads and the practice clock, as in production."""
 
-    def __init__(self, name: str, folder: Path, environment: dict):
+    def __init__(self, name: str, folder: Path, settings: dict):
         self.name = name
         self.folder = folder
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.url = f"http://{self.address}"
-        self.environment = environment
+        # Not this test process's Flask or gunicorn settings: only the instance's own.
+        self.environment = {**{name: value for name, value in os.environ.items()
+                               if not name.startswith(("FLASK_", "GUNICORN"))}, **settings}
         self.process = None
         folder.mkdir()
         for entry in ROOT.iterdir():
@@ -118,7 +125,7 @@ class Instance:
     def start(self):
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [str(ROOT / ".venv/bin/gunicorn"), "-w", "1", "-k", "gthread", "--threads", "8", "-b", self.address,
+                [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "-w", "1", "-b", self.address,
                  "--log-level", "warning", "app:create_app()"],
                 cwd=self.folder, env=self.environment, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)  # a process group of its own: kill() ends the master and its worker at once
@@ -127,13 +134,23 @@ class Instance:
         wait_until_answering(self.url + "/login", self.process, self.log)
 
     def kill(self):
-        """kill -9 the whole instance, the master and its worker, in the middle of whatever it does."""
-        os.killpg(self.process.pid, signal.SIGKILL)
+        """kill -9 the whole instance, the master and its worker, in the middle of whatever it does:
+        nothing of it runs on, nothing is cleaned up. Once killed, a no-op."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def stop(self):
         if self.process is not None:
             stop(self.process)
+
+
+def start_side_by_side(instances: list[Instance]):
+    """Start these instances together (each takes a second or two), then wait until each answers."""
+    for instance in instances:
+        instance.start()
+    for instance in instances:
+        instance.wait_until_answering()
 
 
 @dataclass
@@ -157,13 +174,12 @@ class Cluster:
         self.url = f"http://127.0.0.1:{self.port}"
         # What every instance must share (README "Running more than one instance").
         self.secret_key = secrets.token_hex(32)
-        self.environment = {
-            **{name: value for name, value in os.environ.items() if not name.startswith(("FLASK_", "GUNICORN"))},
+        self.settings = {
             "SECRET_KEY": self.secret_key, "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "DATABASE_URL": database_url, "PUBLIC_BASE_URL": self.url, "TRUSTED_PROXIES": "1",
             **(environment or {}),
         }
-        self.instances = [Instance(f"instance {n}", folder / f"instance-{n}", self.environment)
+        self.instances = [Instance(f"instance {n}", folder / f"instance-{n}", self.settings)
                           for n in range(1, instances + 1)]
         self.nginx = None
 
@@ -173,10 +189,7 @@ class Cluster:
 
     def __enter__(self) -> "Cluster":
         try:
-            for instance in self.instances:
-                instance.start()
-            for instance in self.instances:
-                instance.wait_until_answering()
+            start_side_by_side(self.instances)
             self._start_nginx()
         except BaseException:
             self.__exit__()
@@ -223,6 +236,16 @@ class Cluster:
         return served
 
 
+class HttpAnswer:
+    """A requests answer read as the test client's (tests/support/html.py reads those)."""
+
+    def __init__(self, answer: requests.Response):
+        self.status_code, self.headers, self._answer = answer.status_code, answer.headers, answer
+
+    def get_data(self, as_text=False):
+        return self._answer.text if as_text else self._answer.content
+
+
 class HttpTestClient:
     """Flask's test client's get and post, over real HTTP to `base_url` (a cookie jar, redirects
     not followed unless asked), so tests.support.app.BrowserLikeClient and the walks built on it
@@ -232,15 +255,24 @@ class HttpTestClient:
         self.base_url = base_url
         self.session = requests.Session()
 
-    def _request(self, method, path, data=None, headers=None, follow_redirects=False):
+    def _request(self, method, path, data=None, headers=None, follow_redirects=False) -> HttpAnswer:
         url = path if path.startswith("http") else self.base_url + path
-        response = self.session.request(method, url, data=data, headers=headers, allow_redirects=follow_redirects,
-                                        timeout=30)
-        response.get_data = lambda as_text=False: response.text if as_text else response.content
-        return response
+        return HttpAnswer(self.session.request(method, url, data=data, headers=headers,
+                                               allow_redirects=follow_redirects, timeout=30))
 
     def get(self, path, headers=None, follow_redirects=False):
         return self._request("GET", path, headers=headers, follow_redirects=follow_redirects)
 
     def post(self, path, data=None, headers=None, follow_redirects=False):
         return self._request("POST", path, data=data, headers=headers, follow_redirects=follow_redirects)
+
+
+def signed_in_over_http(base_url: str, email: str = ADMIN_EMAIL) -> BrowserLikeClient:
+    """A browser of this admin, signed in at `base_url` (an instance's or nginx's); the test
+    client's helpers work on it."""
+    client = BrowserLikeClient(HttpTestClient(base_url))
+    client.get("/login")
+    response = client.post("/login", {"email": email, "password": ADMIN_PASSWORD})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    client.get(response.headers["Location"])
+    return client

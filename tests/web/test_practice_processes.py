@@ -7,10 +7,10 @@ from datetime import UTC
 import pytest
 
 from tests.support.app import ENCRYPTION_KEY, create_admin
+from tests.support.cluster import Instance, signed_in_over_http, start_side_by_side
 from tests.support.factories import make_credential
 from tests.support.html import text
 from tests.support.practice import practice_sandbox
-from tests.support.processes import AppProcess, signed_in_over_http
 from wizard.core.db import database
 from wizard.core.models import CredentialNumber, PracticeStatusChange, StatusEvent
 from wizard.providers.twilio.practice_store import DatabaseStore
@@ -24,12 +24,13 @@ def instances(app, migrated_url, tmp_path):
     """Two instances of the app, each with its own instance folder, on the test's database."""
     settings = {"DATABASE_URL": migrated_url, "SECRET_KEY": "one-secret-for-both", "ENCRYPTION_KEYS": ENCRYPTION_KEY,
                 "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "TWILIO_BASE_URL": ""}
-    started = [AppProcess(settings, tmp_path / f"instance{n}") for n in (1, 2)]
+    started = [Instance(f"instance {n}", tmp_path / f"instance-{n}", settings) for n in (1, 2)]
     try:
-        yield [process.wait_until_up() for process in started]
+        start_side_by_side(started)
+        yield started
     finally:
-        for process in started:
-            process.kill()
+        for instance in started:
+            instance.stop()
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def in_sandbox(browser, sandbox_id):
 
 def test_applied_webhooks_and_a_reset_are_seen_by_every_instance(instances, practice_number):
     credential, (practice, practice_2), (number, number_2) = practice_number
-    first, second = (in_sandbox(signed_in_over_http(i), practice) for i in instances)
+    first, second = (in_sandbox(signed_in_over_http(i.url), practice) for i in instances)
     assert PREVIOUS_WEBHOOKS[0] in text(second.get(f"/webhooks/twilio/{number}/apply"))
 
     first.get(f"/webhooks/twilio/{number}/apply")
@@ -71,7 +72,7 @@ def test_applied_webhooks_and_a_reset_are_seen_by_every_instance(instances, prac
 
 def test_a_message_is_delivered_when_the_instance_that_sent_it_is_killed(app, instances, practice_number):
     credential, (practice, _practice_2), _numbers = practice_number
-    first, second = (in_sandbox(signed_in_over_http(i), practice) for i in instances)
+    first, second = (in_sandbox(signed_in_over_http(i.url), practice) for i in instances)
     first.get(f"/credentials/{credential}/verify")
     response = first.post(f"/credentials/{credential}/verify", {"number": "+12025550123", "message": "Hi"})
     assert response.status_code == 303, text(response)
