@@ -82,7 +82,7 @@ def wait_until_answering(url: str, process: subprocess.Popen, log: Path):
         try:
             requests.get(url, timeout=2, allow_redirects=False)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or no worker ready yet
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer within {START_SECONDS} s:\n{log.read_text()}")
 
