@@ -181,11 +181,8 @@ class GroupCommit:
                     self._leading = False
 
     def _commit(self, batch):
-        opened = database.is_closed()
         try:
-            if opened:
-                database.connect()
-            with writer_lock():
+            with connected(), writer_lock():
                 try:
                     with _write_transaction():  # the whole batch, one commit
                         for write, done in batch:
@@ -205,11 +202,22 @@ class GroupCommit:
                 done.pop("result", None)
                 done["error"] = error
         finally:
-            if opened and not database.is_closed():
-                database.close()
             for _write, done in batch:
                 if done["committed"].locked():
                     done["committed"].release()
+
+
+@contextlib.contextmanager
+def connected():
+    """This thread's connection: the request's when it has one (left open), else one for the block."""
+    opened = database.is_closed()
+    if opened:
+        database.connect()
+    try:
+        yield
+    finally:
+        if opened and not database.is_closed():
+            database.close()
 
 
 def _write_transaction():

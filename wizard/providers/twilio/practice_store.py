@@ -11,7 +11,7 @@ import uuid
 
 import peewee
 
-from wizard.core.db import database, write_transaction, writer_lock
+from wizard.core.db import connected, database, write_transaction, writer_lock
 from wizard.core.models import PracticeMessage, PracticeStatusChange, PracticeWorld
 from wizard.providers.twilio.simulator import (
     MemoryStore,
@@ -26,21 +26,8 @@ WORLD_ID = 1
 
 
 @contextlib.contextmanager
-def _connected():
-    """This thread's connection: the request's when it has one (left open), else one for the block."""
-    opened = database.is_closed()
-    if opened:
-        database.connect()
-    try:
-        yield
-    finally:
-        if opened:
-            database.close()
-
-
-@contextlib.contextmanager
 def _writing():
-    with _connected(), writer_lock(), write_transaction():
+    with connected(), writer_lock(), write_transaction():
         yield
 
 
@@ -73,7 +60,7 @@ class DatabaseStore:
     @contextlib.contextmanager
     def world(self, write: bool = True):
         if not write:
-            with _connected():
+            with connected():
                 row = PracticeWorld.get_or_none(PracticeWorld.id == WORLD_ID)
             if row is not None:
                 yield World.from_json(row.document)
@@ -86,18 +73,18 @@ class DatabaseStore:
                 PracticeWorld.update(document=after).where(PracticeWorld.id == WORLD_ID).execute()
 
     def message(self, sid: str) -> Message | None:
-        with _connected():
+        with connected():
             row = PracticeMessage.get_or_none(PracticeMessage.sid == sid)
         return message_from(row.document) if row else None
 
     def save_message(self, message: Message):
-        with _connected():
+        with connected():
             PracticeMessage.insert(sid=message.sid, document=message_document(message)).on_conflict(
                 conflict_target=[PracticeMessage.sid], update={PracticeMessage.document: message_document(message)},
             ).execute()
 
     def messages(self) -> dict[str, Message]:
-        with _connected():
+        with connected():
             rows = list(PracticeMessage.select().order_by(PracticeMessage.created_at))
         return {row.sid: message_from(row.document) for row in rows}
 
@@ -114,7 +101,7 @@ class DatabaseStore:
         """The changes due now that nobody holds, taken for `lease` seconds: a conditional UPDATE, so
         that of two processes claiming at once each change goes to one."""
         free = (PracticeStatusChange.claimed_until.is_null() | (PracticeStatusChange.claimed_until < now))
-        with _connected():
+        with connected():
             if not PracticeStatusChange.select().where((PracticeStatusChange.due_at <= now) & free).exists():
                 return []  # the usual answer, read without taking the write lock
             claim = uuid.uuid4().hex
@@ -130,19 +117,19 @@ class DatabaseStore:
         return [StatusChange(r.id, r.message_sid, r.status, r.due_at, r.generation, r.claim) for r in rows]
 
     def done(self, change: StatusChange):
-        with _connected(), writer_lock():
+        with connected(), writer_lock():
             (PracticeStatusChange.delete()
              .where((PracticeStatusChange.id == change.id) & (PracticeStatusChange.claim == change.claim)).execute())
 
     def next_due(self, now: float) -> float | None:
         """When the next change nobody holds at `now` is due."""
-        with _connected():
+        with connected():
             return (PracticeStatusChange.select(peewee.fn.MIN(PracticeStatusChange.due_at))
                     .where(PracticeStatusChange.claimed_until.is_null()
                            | (PracticeStatusChange.claimed_until < now)).scalar())
 
     def pending(self) -> int:
-        with _connected():
+        with connected():
             return PracticeStatusChange.select().count()
 
     def reset(self, seed):
