@@ -44,3 +44,32 @@ def test_session_and_sign_in_limits_come_from_the_environment(tmp_path):
         600, 3, 60)
     with pytest.raises(SystemExit, match="LOGIN_MAX_FAILURES must be a whole number"):
         settings.from_environment(str(tmp_path), environ={**environ, "LOGIN_MAX_FAILURES": "five"})
+
+
+def test_processes_starting_together_on_a_new_instance_folder_share_one_generated_secret(tmp_path):
+    """gunicorn starts a worker per core at once: each must read the same keys, never a half-written file."""
+    import threading
+
+    from wizard.core import settings
+
+    for attempt in range(10):
+        folder = tmp_path / f"instance-{attempt}"
+        start, found = threading.Barrier(12), []
+
+        def start_worker(folder=folder, start=start, found=found):
+            start.wait()
+            try:
+                values = settings.from_environment(str(folder), environ={})
+                found.append((values["SECRET_KEY"], values["ENCRYPTION_KEYS"]))
+            except Exception as error:  # a worker that fails to start
+                found.append(error)
+
+        workers = [threading.Thread(target=start_worker) for _ in range(12)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(10)
+        assert len(set(found)) == 1, found
+        secret_key, encryption_keys = found[0]
+        assert secret_key and encryption_keys
+        assert sorted(p.name for p in folder.iterdir()) == ["encryption_keys", "secret_key"]

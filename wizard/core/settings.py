@@ -2,22 +2,30 @@
 
 Nothing secret has a default that ships: SECRET_KEY and ENCRYPTION_KEYS are either
 given in the environment or generated once and kept in the instance folder."""
+import contextlib
 import os
 import secrets
 import ssl
+import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 
 
 def _instance_secret(instance: Path, filename: str, make) -> str:
-    """Read a generated secret from instance/, creating it (mode 600) the first time."""
+    """Read a generated secret from instance/, creating it (mode 600) the first time: written whole
+    beside it, then linked into place, so that workers starting together all read the one that won."""
     path = instance / filename
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(make())
+        fd, draft = tempfile.mkstemp(dir=instance, prefix=f".{filename}.")  # mode 600
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(make())
+            with contextlib.suppress(FileExistsError):  # another worker's is in place: read that one
+                os.link(draft, path)
+        finally:
+            os.unlink(draft)
     return path.read_text().strip()
 
 
