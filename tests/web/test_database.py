@@ -206,7 +206,7 @@ def test_group_commit_stores_a_whole_batch_and_fails_only_its_bad_write(app):
                                     args=("duplicate", lambda: Sandbox.create(name="PROD", name_key="prod"))))
     for thread in threads[1:]:
         thread.start()
-    writer = next(w for w in wizard_db._group_commits.values() if w.app is app)
+    writer = wizard_db._group_commits[(os.getpid(), id(app))]
     deadline = time.monotonic() + 10
     while len(writer._queue) < 9 and time.monotonic() < deadline:
         time.sleep(0.01)

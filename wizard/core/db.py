@@ -142,8 +142,7 @@ class GroupCommit:
 
     MAX_BATCH = 200
 
-    def __init__(self, app):
-        self.app = app
+    def __init__(self):
         self._lock = threading.Lock()
         self._queue: list = []  # (write, done) waiting for the next commit
         self._leading = False  # a commit is under way: new writes queue
@@ -258,7 +257,7 @@ def group_commit(write):
     key = (os.getpid(), id(app))
     if key not in _group_commits:
         with _group_commit_lock:
-            _group_commits.setdefault(key, GroupCommit(app))
+            _group_commits.setdefault(key, GroupCommit())
     return _group_commits[key].run(write)
 
 
